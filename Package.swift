@@ -1,0 +1,128 @@
+// swift-tools-version: 6.2
+//
+// eni-agent: module layout follows ../shared/DESIGN.md section 2. Only `Netlink` imports
+// `CNetlink` and only `Systemd` imports `CSystemd`; `Reconcile` sees values only.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "eni-agent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "eni-agent", targets: ["eni-agent"]),
+        .executable(name: "imds-sim", targets: ["imds-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // No traits: the default JSON trait (and YAML) link full Foundation + ICU, +46 MB and
+        // +8 MiB RSS (DESIGN.md 6a). The environment-file provider needs none of them.
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // C libraries, seen only through their Swift wrappers.
+        .systemLibrary(
+            name: "CNetlink",
+            pkgConfig: "libnl-route-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"]), .yum(["libnl3-devel"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]
+        ),
+
+        // Plain values shared by every module; imports nothing.
+        .target(name: "Model", swiftSettings: strict),
+
+        .target(name: "Netlink", dependencies: ["CNetlink", "Model"], swiftSettings: strict),
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Metadata",
+            dependencies: [
+                "Model",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(name: "Reconcile", dependencies: ["Model"], swiftSettings: strict),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "Model", "Netlink", "Metadata", "Reconcile", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "eni-agent",
+            dependencies: [
+                "Agent", "Model", "Systemd",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The IMDS simulator shares no code with `Metadata`: a bug in shared parsing would pass
+        // every test.
+        .target(
+            name: "IMDSSim",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "imds-sim",
+            dependencies: [
+                "IMDSSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(
+            name: "ModelTests",
+            dependencies: ["Model", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "Model", "TestSupport"]),
+        .testTarget(
+            name: "SystemdTests",
+            dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "MetadataTests", dependencies: ["Metadata", "Model", "IMDSSim"]),
+        .testTarget(name: "IMDSSimTests", dependencies: ["IMDSSim", "imds-sim"]),
+        .testTarget(
+            name: "ReconcileTests",
+            dependencies: [
+                "Reconcile", "Model", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]
+        ),
+        // Namespaces, links and processes for the root integration tests; tests only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+    ]
+)

@@ -1,0 +1,1 @@
+// The IMDSSim module: see ../shared/DESIGN.md section 2. Filled in by its issue.

@@ -1,0 +1,1 @@
+// The Netlink module: see ../shared/DESIGN.md section 2. Filled in by its issue.

@@ -1,0 +1,1 @@
+print("eni-agent: not built yet")

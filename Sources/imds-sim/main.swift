@@ -1,0 +1,1 @@
+print("imds-sim: not built yet")

@@ -1,0 +1,1 @@
+// Test support: namespaces, links and processes for root integration tests.
