@@ -49,7 +49,7 @@ extension Op: CustomStringConvertible {
         }
     }
 
-    static func tableName(_ table: UInt32) -> String {
+    public static func tableName(_ table: UInt32) -> String {
         switch table {
         case RouteTable.main: "main"
         case RouteTable.local: "local"
@@ -58,7 +58,7 @@ extension Op: CustomStringConvertible {
         }
     }
 
-    static func render(_ a: Address) -> String {
+    public static func render(_ a: Address) -> String {
         var words = ["\(a.prefix)", "dev", a.ifname]
         if a.flags.contains(.noDAD) { words.append("nodad") }
         if a.flags.contains(.noPrefixRoute) { words.append("noprefixroute") }
@@ -66,7 +66,7 @@ extension Op: CustomStringConvertible {
         return words.joined(separator: " ")
     }
 
-    static func render(_ r: Route) -> String {
+    public static func render(_ r: Route) -> String {
         var words: [String] = []
         switch r.type {
         case .unicast, .unspecified: break
@@ -92,7 +92,7 @@ extension Op: CustomStringConvertible {
         return words.joined(separator: " ")
     }
 
-    static func render(_ r: Rule) -> String {
+    public static func render(_ r: Rule) -> String {
         var words = ["from", r.source.map { $0.isHost ? "\($0.address)" : "\($0)" } ?? "all"]
         switch r.action {
         case .toTable: words += ["lookup", tableName(r.table)]
