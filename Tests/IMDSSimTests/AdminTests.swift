@@ -134,6 +134,19 @@ func encode(_ value: some Encodable) throws -> String {
         }
     }
 
+    @Test("upsertENI and removeENI change what is served at once")
+    func inProcessENIChanges() async throws {
+        try await withSimulator { sim, endpoint in
+            sim.upsertENI(SimENI(mac: "00:16:3e:00:00:0b", id: "eni-hotplugged"))
+            let added = try await fetch(endpoint, macsPath + "00:16:3e:00:00:0b/network-interface-id")
+            #expect(sim.removeENI(mac: "00:16:3E:00:00:0B"))
+            #expect(!sim.removeENI(mac: "00:16:3e:00:00:0b"))
+            let removed = try await fetch(endpoint, macsPath + "00:16:3e:00:00:0b/network-interface-id")
+            #expect(added.text == "eni-hotplugged")
+            #expect(removed.status == 404)
+        }
+    }
+
     @Test("A MAC in an admin path may be percent-encoded")
     func percentEncodedMAC() async throws {
         try await withSimulator { _, endpoint in
