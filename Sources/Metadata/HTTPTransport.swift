@@ -136,6 +136,7 @@ actor ConnectionPool {
     private var closed = false
     /// Requests written, retries and token PUTs included.
     private(set) var requests = 0
+    private(set) var connectionsOpened = 0
 
     private let group: any EventLoopGroup
     private let host: String
@@ -211,6 +212,7 @@ actor ConnectionPool {
             return .failure(.cancelled)
         }
         open[ObjectIdentifier(channel)] = channel
+        connectionsOpened += 1
         return .success(channel)
     }
 

@@ -99,7 +99,8 @@ extension MetadataClient {
             task = Task { await self.putToken(read) }
             tokenRequest = task
         }
-        let outcome = await task.value
+        // A cancelled read must not wait for a PUT it no longer needs.
+        let outcome = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
         if tokenRequest == task { tokenRequest = nil }
         switch outcome {
         case .token(let value, let requestedAt):

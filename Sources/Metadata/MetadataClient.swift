@@ -4,6 +4,7 @@
 
 import Model
 public import NIOCore
+import NIOPosix
 
 public actor MetadataClient {
     public nonisolated let configuration: MetadataConfiguration
@@ -45,6 +46,11 @@ public actor MetadataClient {
         self.group = group
     }
 
+    /// On NIO's process-wide singleton group: the client needs no threads of its own.
+    public init(configuration: MetadataConfiguration) {
+        self.init(configuration: configuration, group: MultiThreadedEventLoopGroup.singleton)
+    }
+
     /// The whole network. Throws when `macs/` or the instance `mac` could not be read (or the
     /// listing cannot be trusted): the caller then removes nothing. Problems with one ENI's keys
     /// do not throw; that ENI comes back `.incomplete(reason:)`.
@@ -65,7 +71,8 @@ public actor MetadataClient {
         await pool.closeAll()
         let (network, diagnostics) = try outcome.get()
         return MetadataRead(
-            network: network, requests: await pool.requests, duration: clock.now - started,
+            network: network, requests: await pool.requests, connections: await pool.connectionsOpened,
+            duration: clock.now - started,
             diagnostics: diagnostics)
     }
 

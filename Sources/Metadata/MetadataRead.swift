@@ -6,13 +6,19 @@ public struct MetadataRead: Sendable, Hashable {
     public var network: InstanceNetwork
     /// HTTP requests this read sent, token PUTs and retries included.
     public var requests: Int
+    /// TCP connections this read opened: keep-alive makes it far fewer than `requests`.
+    public var connections: Int
     public var duration: Duration
     /// Invalid values, failed keys, retries, token fallbacks: for the caller to log.
     public var diagnostics: [MetadataDiagnostic]
 
-    public init(network: InstanceNetwork, requests: Int, duration: Duration, diagnostics: [MetadataDiagnostic]) {
+    public init(
+        network: InstanceNetwork, requests: Int, connections: Int = 0, duration: Duration,
+        diagnostics: [MetadataDiagnostic]
+    ) {
         self.network = network
         self.requests = requests
+        self.connections = connections
         self.duration = duration
         self.diagnostics = diagnostics
     }
