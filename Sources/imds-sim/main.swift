@@ -1,1 +1,0 @@
-print("imds-sim: not built yet")
