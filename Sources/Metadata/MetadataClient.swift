@@ -117,27 +117,29 @@ public actor MetadataClient {
         }
         eniCache = eniCache.filter { macSet.contains($0.key) && now - $0.value.fetchedAt < refresh }
 
-        var more: [Job] = []
-        if instanceDue && fetched[.instance(.mac)] == nil { more += InstanceKey.allCases.map(Job.instance) }
+        // The instance keys decide whether the read stands at all: when they came with macs/,
+        // check them before asking for every ENI's keys.
+        var instance = instanceDue ? nil : instanceCache
+        if instance == nil, fetched[.instance(.mac)] != nil {
+            instance = try instanceKeys(from: fetched, at: now, notes: &diagnostics)
+        }
+        if let instance { try checkListed(instance.primaryMAC, in: macSet) }
+
+        var more: [Job] = instance == nil ? InstanceKey.allCases.map(Job.instance) : []
         for mac in macs {
             let cached = eniCache[mac] != nil
             more += ENIKey.allCases.filter { !cached || !$0.isStable }.map { Job.eni(mac, $0) }
         }
         fetched.merge(await fetchAll(more, spellings: spellings, read)) { _, new in new }
-        for (_, result) in fetched { diagnostics += result.diagnostics }
-
-        let instance: InstanceKeys
-        if instanceDue {
-            let (keys, notes) = try instanceKeys(from: fetched, at: now)
-            instance = keys
-            instanceCache = keys
-            diagnostics += notes
+        for job in jobs + more { diagnostics += fetched[job]?.diagnostics ?? [] }
+        let ids: InstanceKeys
+        if let instance {
+            ids = instance
         } else {
-            instance = instanceCache!
+            ids = try instanceKeys(from: fetched, at: now, notes: &diagnostics)
+            try checkListed(ids.primaryMAC, in: macSet)
         }
-        guard macSet.contains(instance.primaryMAC) else {
-            throw .unavailable(reason: "the instance mac \(instance.primaryMAC) is not listed under macs/")
-        }
+        let primaryMAC = ids.primaryMAC
         guard !Task.isCancelled else { throw .cancelled }
 
         var enis: [ENI] = []
@@ -146,7 +148,7 @@ public actor MetadataClient {
             for key in ENIKey.allCases {
                 if let answer = fetched[.eni(mac, key)] { results[key] = answer.result }
             }
-            let (eni, notes) = ENIAssembler.assemble(mac: mac, isPrimary: mac == instance.primaryMAC, results: results)
+            let (eni, notes) = ENIAssembler.assemble(mac: mac, isPrimary: mac == primaryMAC, results: results)
             if !eni.completeness.isComplete {
                 eniCache[mac] = nil
             } else if eniCache[mac] == nil {
@@ -157,8 +159,8 @@ public actor MetadataClient {
         }
         lastMACs = macSet
         let network = InstanceNetwork(
-            primaryMAC: instance.primaryMAC, instanceID: instance.instanceID, regionID: instance.regionID,
-            zoneID: instance.zoneID, enis: enis)
+            primaryMAC: primaryMAC, instanceID: ids.instanceID, regionID: ids.regionID, zoneID: ids.zoneID,
+            enis: enis)
         return (network, diagnostics)
     }
 
@@ -182,8 +184,8 @@ public actor MetadataClient {
     /// The instance `mac` is required (it says which ENI is primary); the ids are informative
     /// and a failure leaves them nil.
     private func instanceKeys(
-        from fetched: [Job: Fetched], at now: ContinuousClock.Instant
-    ) throws(MetadataError) -> (InstanceKeys, [MetadataDiagnostic]) {
+        from fetched: [Job: Fetched], at now: ContinuousClock.Instant, notes: inout [MetadataDiagnostic]
+    ) throws(MetadataError) -> InstanceKeys {
         let answer = fetched[.instance(.mac)]
         let primaryMAC: MACAddress
         switch answer?.result {
@@ -199,7 +201,6 @@ public actor MetadataClient {
         case nil:
             throw .unavailable(reason: "the instance mac key was not read")
         }
-        var notes: [MetadataDiagnostic] = []
         var retry = false
         func optional(_ key: InstanceKey) -> String? {
             switch fetched[.instance(key)]?.result {
@@ -225,7 +226,15 @@ public actor MetadataClient {
         let keys = InstanceKeys(
             primaryMAC: primaryMAC, instanceID: optional(.instanceID), regionID: optional(.regionID),
             zoneID: optional(.zoneID), fetchedAt: now, retryOptional: retry)
-        return (keys, notes)
+        instanceCache = keys
+        return keys
+    }
+
+    private func checkListed(_ primaryMAC: MACAddress, in macs: Set<MACAddress>) throws(MetadataError) {
+        // The primary ENI is there from boot: a listing without it is not one to act on.
+        guard macs.contains(primaryMAC) else {
+            throw .unavailable(reason: "the instance mac \(primaryMAC) is not listed under macs/")
+        }
     }
 
     /// Every job, at most `maxConcurrency` at a time.
