@@ -61,7 +61,8 @@ final class ResponseHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         guard pending == nil, !finished else {
-            let failure = HTTPFailure.protocolViolation("connection not reusable")
+            // Closed by the server (or by us) since it went back to the pool.
+            let failure = HTTPFailure.closed
             request.response.fail(failure)
             promise?.fail(failure)
             return

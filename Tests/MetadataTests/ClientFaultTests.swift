@@ -126,6 +126,16 @@ private let second = "00:16:3e:00:00:02"
         }
     }
 
+    @Test func anOversizeBodyWithoutContentLengthIsCutAtTheCap() async throws {
+        let state = try sampleState()
+        let fault = SimFault(path: keyPath(second, "ipv6s"), oversize: true, http10: true)
+        try await withSimulator(state, faults: [fault]) { _, client in
+            let read = try await client.read()
+            #expect(read.network.eni(second)?.incompleteReason == "ipv6s failed: body larger than 65536 bytes")
+            expectNothingInvented(read.network, from: state)
+        }
+    }
+
     @Test func aDroppedConnectionIsRetried() async throws {
         let fault = SimFault(path: keyPath(second, "network-interface-id"), drop: true, times: 1)
         try await withSimulator(try sampleState(), faults: [fault]) { _, client in
