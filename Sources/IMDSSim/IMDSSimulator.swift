@@ -30,6 +30,7 @@ public final class IMDSSimulator: Sendable {
         var connections: [ObjectIdentifier: any Channel] = [:]
         var port: Int?
         var unixSocket: String?
+        var started = false
         var stopped = false
     }
 
@@ -47,31 +48,34 @@ public final class IMDSSimulator: Sendable {
     }
 
     /// Binds TCP on `host:port` (0 = ephemeral) and, if given, a Unix domain socket at
-    /// `unixSocket` (an existing file there is replaced) serving the same metadata and admin
-    /// paths. Returns the bound TCP port. Call once.
+    /// `unixSocket` serving the same metadata and admin paths (a socket file left there by an
+    /// earlier process is replaced; any other file is an error). Returns the bound TCP port.
+    /// A simulator starts once; make a new one to start again.
     @discardableResult
     public func start(host: String = "127.0.0.1", port: Int = 0, unixSocket: String? = nil) async throws -> Int {
-        let alreadyStarted = listeners.withLock { $0.port != nil || $0.stopped }
+        let alreadyStarted = listeners.withLock { l in
+            defer { l.started = true }
+            return l.started
+        }
         if alreadyStarted { throw SimError("this simulator was already started; make a new one") }
 
         let tcp = try await bootstrap(tcp: true).bind(host: host, port: port).get()
-        let bound = tcp.localAddress?.port ?? port
-        listeners.withLock {
-            $0.servers.append(tcp)
-            $0.port = bound
-        }
+        var servers = [tcp]
         if let unixSocket {
             do {
-                let unix = try await bootstrap(tcp: false)
-                    .bind(unixDomainSocketPath: unixSocket, cleanupExistingSocketFile: true).get()
-                listeners.withLock {
-                    $0.servers.append(unix)
-                    $0.unixSocket = unixSocket
-                }
+                servers.append(
+                    try await bootstrap(tcp: false)
+                        .bind(unixDomainSocketPath: unixSocket, cleanupExistingSocketFile: true).get())
             } catch {
                 try? await tcp.close()
                 throw error
             }
+        }
+        let bound = tcp.localAddress?.port ?? port
+        listeners.withLock {
+            $0.servers = servers
+            $0.port = bound
+            $0.unixSocket = unixSocket
         }
         return bound
     }

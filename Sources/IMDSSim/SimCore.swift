@@ -91,14 +91,8 @@ final class SimCore: Sendable {
             return (fault, normal)
         }
 
-        var reply: SimReply
-        if let normal {
-            reply = .rendered(normal)
-        } else if let fault {
-            reply = Self.replacement(for: fault)
-        } else {
-            preconditionFailure("a request got neither an answer nor a fault")
-        }
+        // `normal` is nil only when a fault replaced it.
+        var reply = normal.map(SimReply.rendered) ?? fault.map(Self.replacement) ?? .rendered(.notFound)
         if let fault {
             reply.delay = .milliseconds(Int64(fault.delayMs ?? 0))
             reply.http10 = fault.http10

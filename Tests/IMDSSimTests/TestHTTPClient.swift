@@ -70,6 +70,7 @@ final class TestConnection {
     }
 }
 
+@discardableResult
 func withConnection<R>(
     _ endpoint: Endpoint, _ body: (TestConnection) async throws -> R
 ) async throws -> R {
@@ -101,6 +102,7 @@ func fetch(
 }
 
 /// A started in-process simulator, stopped when `body` returns or throws.
+@discardableResult
 func withSimulator<R>(
     _ state: SimState = .sample, faults: [SimFault] = [], unixSocket: String? = nil,
     _ body: (IMDSSimulator, Endpoint) async throws -> R
