@@ -1,0 +1,106 @@
+// Turns the raw answers for one ENI's keys into an `ENI` and decides its completeness
+// (SPEC.md table, DESIGN.md 4.2). Pure: the client feeds it what it fetched or cached.
+
+public import Model
+
+/// The per-ENI keys the model needs. `vpc-cidr-block`, `vswitch-id`, `vpc-id` and the prefix
+/// keys are not read at all: nothing downstream uses them.
+public enum ENIKey: String, Sendable, Hashable, CaseIterable {
+    case networkInterfaceID = "network-interface-id"
+    case primaryIPAddress = "primary-ip-address"
+    case privateIPv4s = "private-ipv4s"
+    case netmask
+    case vswitchCIDRBlock = "vswitch-cidr-block"
+    case gateway
+    case ipv6s
+    case ipv6Gateway = "ipv6-gateway"
+    case vswitchIPv6CIDRBlock = "vswitch-ipv6-cidr-block"
+
+    /// Keys that change only when the ENI is re-created, so are cached between reads; the two
+    /// address lists change whenever an address is assigned and are read every time.
+    public var isStable: Bool { self != .privateIPv4s && self != .ipv6s }
+}
+
+/// What fetching one key gave.
+public enum KeyResult: Sendable, Hashable {
+    case value(String)
+    /// HTTP 404: what that means depends on the key (SPEC.md table).
+    case missing
+    /// No usable answer after retries: a status, a transport error, a timeout, too large.
+    case failed(reason: String)
+}
+
+public enum ENIAssembler {
+    /// Every problem makes the ENI incomplete and is named in its reason; values that did
+    /// parse are kept (additions that are certain may go ahead), values that did not are left
+    /// out (nothing is ever guessed). A key absent from `results` counts as not read.
+    public static func assemble(
+        mac: MACAddress, isPrimary: Bool, results: [ENIKey: KeyResult]
+    ) -> (eni: ENI, diagnostics: [MetadataDiagnostic]) {
+        var problems: [String] = []
+        var diagnostics: [MetadataDiagnostic] = []
+
+        /// `missingIsProblem`: whether a 404 makes the ENI incomplete.
+        func read<T>(
+            _ key: ENIKey, missingIsProblem: Bool, _ parse: (String) throws(MetadataParseError) -> T
+        ) -> T? {
+            switch results[key] {
+            case .value(let body):
+                do {
+                    return try parse(body)
+                } catch {
+                    problems.append("\(key.rawValue) invalid: \(error.problem)")
+                    diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: body, problem: error.problem))
+                    return nil
+                }
+            case .missing:
+                if missingIsProblem { problems.append("\(key.rawValue) missing") }
+                return nil
+            case .failed(let reason):
+                problems.append("\(key.rawValue) failed: \(reason)")
+                diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: "", problem: reason))
+                return nil
+            case nil:
+                problems.append("\(key.rawValue) not read")
+                return nil
+            }
+        }
+
+        let id = read(.networkInterfaceID, missingIsProblem: true, MetadataParser.identifier)
+        let primary = read(.primaryIPAddress, missingIsProblem: true, MetadataParser.ipv4)
+        let privateIPv4s = read(.privateIPv4s, missingIsProblem: true, MetadataParser.ipv4List)
+        if let primary, let privateIPv4s, !privateIPv4s.contains(primary) {
+            let problem = "does not include primary-ip-address \(primary)"
+            problems.append("private-ipv4s \(problem)")
+            if case .value(let body) = results[.privateIPv4s] {
+                diagnostics.append(MetadataDiagnostic(mac: mac, key: ENIKey.privateIPv4s.rawValue, value: body, problem: problem))
+            }
+        }
+
+        let vswitch = read(.vswitchCIDRBlock, missingIsProblem: false) { body throws(MetadataParseError) in
+            try MetadataParser.cidr(body, family: .v4)
+        }
+        let maskLength = read(.netmask, missingIsProblem: false, MetadataParser.netmask)
+        if results[.vswitchCIDRBlock] == .missing && results[.netmask] == .missing {
+            problems.append("netmask and vswitch-cidr-block both missing")
+        }
+        var subnet = vswitch
+        if subnet == nil, let maskLength, let primary {
+            subnet = IPPrefix(address: .v4(primary), length: maskLength)?.network
+        }
+
+        let gateway = read(.gateway, missingIsProblem: !isPrimary, MetadataParser.ipv4)
+        let ipv6s = read(.ipv6s, missingIsProblem: false, MetadataParser.ipv6List) ?? []
+        let ipv6Gateway = read(.ipv6Gateway, missingIsProblem: false, MetadataParser.ipv6)
+        let ipv6Subnet = read(.vswitchIPv6CIDRBlock, missingIsProblem: false) { body throws(MetadataParseError) in
+            try MetadataParser.cidr(body, family: .v6)
+        }
+
+        let eni = ENI(
+            mac: mac, id: id, primaryIPv4: primary, privateIPv4s: privateIPv4s ?? [], ipv4Subnet: subnet,
+            gateway: gateway, ipv6s: ipv6s, ipv6Gateway: ipv6Gateway, ipv6Subnet: ipv6Subnet,
+            completeness: problems.isEmpty ? .complete : .incomplete(reason: problems.joined(separator: "; "))
+        )
+        return (eni, diagnostics)
+    }
+}

@@ -1,0 +1,254 @@
+// HTTP/1.1 to the metadata service over NIOHTTP1's codec: our part is the request/response
+// handler (body cap, no redirects, keep-alive decision), per-request timeouts and a small pool
+// of keep-alive connections that lives for one read.
+
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+struct HTTPResponse: Sendable {
+    var status: Int
+    var body: [UInt8]
+    /// The server agreed to keep the connection open (HTTP/1.1 without `Connection: close`).
+    var keepAlive: Bool
+}
+
+enum HTTPFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    case connect(String)
+    case timeout
+    /// The server closed the connection (or it broke) before a whole response arrived.
+    case closed
+    case tooLarge(limit: Int)
+    case protocolViolation(String)
+    case cancelled
+
+    var description: String {
+        switch self {
+        case .connect(let why): "connect failed: \(why)"
+        case .timeout: "request timed out"
+        case .closed: "connection closed before a complete response"
+        case .tooLarge(let limit): "body larger than \(limit) bytes"
+        case .protocolViolation(let why): "bad HTTP response: \(why)"
+        case .cancelled: "cancelled"
+        }
+    }
+}
+
+/// A request handed to `ResponseHandler` through the pipeline, with the promise its response
+/// completes.
+struct PendingRequest: Sendable {
+    var head: HTTPRequestHead
+    var response: EventLoopPromise<HTTPResponse>
+}
+
+/// One request at a time per connection. The body is collected up to `maxBodyBytes`; past that
+/// (or when Content-Length announces more) the request fails and the connection is closed,
+/// so a 10 MB answer costs at most one socket read beyond the cap.
+final class ResponseHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = PendingRequest
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let maxBodyBytes: Int
+    private var pending: EventLoopPromise<HTTPResponse>?
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+    /// Failed, closed, or told to close: never carries another request.
+    private var finished = false
+
+    init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        guard pending == nil, !finished else {
+            // Closed by the server (or by us) since it went back to the pool.
+            let failure = HTTPFailure.closed
+            request.response.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        pending = request.response
+        head = nil
+        body = nil
+        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
+        guard let promise = pending else {
+            return fail(context, .protocolViolation("response without a request"))
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let responseHead):
+            if let length = responseHead.headers.first(name: "content-length").flatMap({ Int($0) }),
+                length > maxBodyBytes
+            {
+                return fail(context, .tooLarge(limit: maxBodyBytes))
+            }
+            head = responseHead
+            body = context.channel.allocator.buffer(capacity: 0)
+        case .body(var chunk):
+            guard head != nil else { return fail(context, .protocolViolation("body before head")) }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maxBodyBytes {
+                return fail(context, .tooLarge(limit: maxBodyBytes))
+            }
+            body?.writeBuffer(&chunk)
+        case .end:
+            guard let responseHead = head else { return fail(context, .protocolViolation("end before head")) }
+            let keepAlive = responseHead.isKeepAlive
+            pending = nil
+            finished = !keepAlive
+            let bytes = body.map { Array($0.readableBytesView) } ?? []
+            head = nil
+            body = nil
+            promise.succeed(HTTPResponse(status: Int(responseHead.status.code), body: bytes, keepAlive: keepAlive))
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finished = true
+        pending?.fail(HTTPFailure.closed)
+        pending = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context, .protocolViolation("\(error)"))
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ failure: HTTPFailure) {
+        finished = true
+        pending?.fail(failure)
+        pending = nil
+        head = nil
+        body = nil
+        context.close(promise: nil)
+    }
+}
+
+/// The connections of one read: at most as many as requests in flight (the caller bounds
+/// that), reused while the server keeps them alive, all closed when the read ends. Not kept
+/// across reads: a poll every 10 s would mostly meet connections the server has since closed.
+actor ConnectionPool {
+    private var idle: [any Channel] = []
+    private var open: [ObjectIdentifier: any Channel] = [:]
+    private var closed = false
+    /// Requests written, retries and token PUTs included.
+    private(set) var requests = 0
+    private(set) var connectionsOpened = 0
+
+    private let group: any EventLoopGroup
+    private let host: String
+    private let port: Int
+    private let hostHeader: String
+    private let maxBodyBytes: Int
+
+    init(configuration: MetadataConfiguration, group: any EventLoopGroup) {
+        self.group = group
+        self.host = configuration.host
+        self.port = configuration.port
+        self.hostHeader = configuration.hostHeader
+        self.maxBodyBytes = configuration.maxBodyBytes
+    }
+
+    /// One request on an idle connection or a new one. `connectTimeout` bounds a new
+    /// connection, `timeout` the request from write to the end of its body.
+    func send(
+        _ method: HTTPMethod, _ path: String, headers extra: [(String, String)],
+        connectTimeout: Duration, timeout: Duration
+    ) async -> Result<HTTPResponse, HTTPFailure> {
+        let channel: any Channel
+        switch await acquire(connectTimeout: connectTimeout) {
+        case .success(let c): channel = c
+        case .failure(let failure): return .failure(failure)
+        }
+        requests += 1
+        var headers = HTTPHeaders([("Host", hostHeader), ("User-Agent", "eni-agent"), ("Accept", "*/*")])
+        headers.add(contentsOf: extra)
+        if method == .PUT { headers.add(name: "Content-Length", value: "0") }
+        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
+        let result = await Self.execute(head, on: channel, timeout: timeout)
+        release(channel, reusable: (try? result.get())?.keepAlive ?? false)
+        return result
+    }
+
+    /// Closes every connection, in use or idle; a request in flight fails with `.closed`.
+    func closeAll() {
+        closed = true
+        idle = []
+        let channels = open.values
+        open = [:]
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    private func acquire(connectTimeout: Duration) async -> Result<any Channel, HTTPFailure> {
+        if closed { return .failure(.cancelled) }
+        while let channel = idle.popLast() {
+            if channel.isActive { return .success(channel) }
+            open[ObjectIdentifier(channel)] = nil
+        }
+        let maxBodyBytes = self.maxBodyBytes
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseHandler(maxBodyBytes: maxBodyBytes))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch ChannelError.connectTimeout {
+            return .failure(.connect("no connection within \(connectTimeout)"))
+        } catch {
+            return .failure(.connect("\(error)"))
+        }
+        // closeAll() may have run while connecting.
+        guard !closed else {
+            channel.close(promise: nil)
+            return .failure(.cancelled)
+        }
+        open[ObjectIdentifier(channel)] = channel
+        connectionsOpened += 1
+        return .success(channel)
+    }
+
+    private func release(_ channel: any Channel, reusable: Bool) {
+        if reusable && channel.isActive && !closed {
+            idle.append(channel)
+        } else {
+            open[ObjectIdentifier(channel)] = nil
+            channel.close(promise: nil)
+        }
+    }
+
+    private static func execute(
+        _ head: HTTPRequestHead, on channel: any Channel, timeout: Duration
+    ) async -> Result<HTTPResponse, HTTPFailure> {
+        let promise = channel.eventLoop.makePromise(of: HTTPResponse.self)
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            promise.fail(HTTPFailure.timeout)
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        channel.writeAndFlush(PendingRequest(head: head, response: promise)).whenFailure { _ in
+            promise.fail(HTTPFailure.closed)
+        }
+        return await withTaskCancellationHandler {
+            do {
+                return .success(try await promise.futureResult.get())
+            } catch let failure as HTTPFailure {
+                return .failure(failure)
+            } catch {
+                return .failure(.protocolViolation("\(error)"))
+            }
+        } onCancel: {
+            promise.fail(HTTPFailure.cancelled)
+            channel.close(promise: nil)
+        }
+    }
+}

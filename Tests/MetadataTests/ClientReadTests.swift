@@ -1,0 +1,259 @@
+// The client against the in-process simulator: whole reads, request counts, tokens.
+
+import IMDSSim
+import Metadata
+import Model
+import Testing
+
+let macsPath = "/latest/meta-data/network/interfaces/macs/"
+func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + key }
+
+@Suite struct ClientReads {
+    @Test func aColdReadOfTheSampleStateGivesTheExpectedNetwork() async throws {
+        try await withSimulator(try sampleState()) { _, client in
+            let read = try await client.read()
+            #expect(read.network == expectedSampleNetwork)
+            #expect(read.network.isComplete)
+            #expect(read.diagnostics.isEmpty)
+            // The token, macs/, four instance keys, nine keys for each of three ENIs.
+            #expect(read.requests == 1 + 1 + 4 + 9 * 3)
+        }
+    }
+
+    @Test func aSteadyReadOfThreeENIsCostsSevenRequests() async throws {
+        try await withSimulator(try sampleState()) { simulator, client in
+            _ = try await client.read()
+            simulator.resetCounters()
+            let steady = try await client.read()
+            #expect(steady.requests == 7)
+            #expect(simulator.counters().total == 7)
+            #expect(steady.network == expectedSampleNetwork)
+        }
+    }
+
+    @Test func aSteadyReadOf32ENIsCosts65Requests() async throws {
+        try await withSimulator(generatedState(enis: 32)) { simulator, client in
+            let cold = try await client.read()
+            #expect(cold.network.enis.count == 32)
+            #expect(cold.network.isComplete)
+            simulator.resetCounters()
+            let steady = try await client.read()
+            #expect(steady.requests == 65)
+            #expect(simulator.counters().total == 65)
+            #expect(steady.network == cold.network)
+        }
+    }
+
+    @Test func aChangedAddressListIsSeenByTheNextSteadyRead() async throws {
+        try await withSimulator(try sampleState()) { simulator, client in
+            _ = try await client.read()
+            var eni = try #require(simulator.state().eni(mac: "00:16:3e:00:00:02"))
+            eni.privateIPv4s = ["192.168.1.211", "192.168.1.214"]
+            simulator.upsertENI(eni)
+            let read = try await client.read()
+            #expect(read.requests == 7)
+            #expect(read.network.eni("00:16:3e:00:00:02")?.privateIPv4s == [IPv4Address("192.168.1.211")!, IPv4Address("192.168.1.214")!])
+        }
+    }
+
+    @Test func aNewMACRefreshesEveryStableKey() async throws {
+        var state = try sampleState()
+        let fourth = SimENI(
+            mac: "00:16:3e:00:00:04", id: "eni-bp1d66qjxb3qoin3ex04", primaryIP: "192.168.1.231",
+            privateIPv4s: ["192.168.1.231"], netmask: "255.255.255.0", gateway: "192.168.1.253",
+            vswitchCIDR: "192.168.1.0/24")
+        try await withSimulator(state) { simulator, client in
+            _ = try await client.read()
+            state.enis.append(fourth)
+            simulator.setState(state)
+            let read = try await client.read()
+            // macs/, the four instance keys, nine keys for each of four ENIs.
+            #expect(read.requests == 1 + 4 + 9 * 4)
+            #expect(read.network.enis.count == 4)
+            #expect(read.network.isComplete)
+        }
+    }
+
+    @Test func invalidateCacheMakesTheNextReadFetchEverythingAgain() async throws {
+        try await withSimulator(try sampleState()) { _, client in
+            _ = try await client.read()
+            await client.invalidateCache()
+            let read = try await client.read()
+            #expect(read.requests == 1 + 4 + 9 * 3)
+        }
+    }
+
+    @Test func stableKeysAreReadAgainOnceTheRefreshPeriodHasPassed() async throws {
+        try await withSimulator(try sampleState(), configure: { $0.stableKeyRefresh = .zero }) { _, client in
+            _ = try await client.read()
+            let read = try await client.read()
+            #expect(read.requests == 1 + 4 + 9 * 3)
+        }
+    }
+
+    @Test func anENIThatWasIncompleteHasItsStableKeysReadAgain() async throws {
+        let gateway = keyPath("00:16:3e:00:00:03", "gateway")
+        try await withSimulator(try sampleState(), faults: [SimFault(path: gateway, status: 404, times: 1)]) { _, client in
+            let first = try await client.read()
+            #expect(first.network.eni("00:16:3e:00:00:03")?.incompleteReason == "gateway missing")
+            let second = try await client.read()
+            #expect(second.network == expectedSampleNetwork)
+            // macs/ and two lists per ENI, plus the seven stable keys of the ENI that was incomplete.
+            #expect(second.requests == 7 + 7)
+        }
+    }
+
+    @Test func upperCaseMACsInTheListingAreReadAndNormalised() async throws {
+        var state = try sampleState()
+        state.enis = state.enis.map { eni in
+            var upper = eni
+            upper.mac = eni.mac.uppercased()
+            return upper
+        }
+        try await withSimulator(state) { _, client in
+            let read = try await client.read()
+            #expect(read.network.enis.map(\.mac) == expectedSampleNetwork.enis.map(\.mac))
+        }
+    }
+
+    @Test func aReadAfterShutdownThrows() async throws {
+        try await withSimulator(try sampleState()) { _, client in
+            await client.shutdown()
+            await #expect(throws: MetadataError.shutDown) { try await client.read() }
+        }
+    }
+
+    @Test func connectionsAreKeptAliveAndNeverMoreThanMaxConcurrency() async throws {
+        try await withSimulator(generatedState(enis: 32), configure: { $0.maxConcurrency = 3 }) { _, client in
+            let read = try await client.read()
+            #expect(read.requests == 1 + 1 + 4 + 9 * 32)
+            #expect((1...3).contains(read.connections))
+        }
+    }
+
+    @Test func aReadCancelledWhileWaitingThrowsCancelledPromptly() async throws {
+        let fault = SimFault(path: macsPath, delayMs: 10_000)
+        try await withSimulator(try sampleState(), faults: [fault], tokenMode: .off, configure: {
+            $0.requestTimeout = .seconds(20)
+            $0.readBudget = .seconds(30)
+        }) { simulator, client in
+            let started = ContinuousClock.now
+            let task = Task { try await client.read() }
+            try await waitUntil { simulator.counters().byPath[macsPath] == 1 }
+            task.cancel()
+            await #expect(throws: MetadataError.cancelled) { try await task.value }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
+    }
+
+    @Test func shutdownFailsAReadInFlight() async throws {
+        let fault = SimFault(path: macsPath, delayMs: 10_000)
+        try await withSimulator(try sampleState(), faults: [fault], tokenMode: .off, configure: {
+            $0.requestTimeout = .seconds(20)
+            $0.readBudget = .seconds(30)
+        }) { simulator, client in
+            let task = Task { try await client.read() }
+            try await waitUntil { simulator.counters().byPath[macsPath] == 1 }
+            await client.shutdown()
+            await #expect(throws: MetadataError.shutDown) { try await task.value }
+        }
+    }
+
+    @Test func oneConnectionAtATimeStillReadsEverything() async throws {
+        try await withSimulator(try sampleState(), configure: { $0.maxConcurrency = 1 }) { _, client in
+            let network = try await client.read().network
+            #expect(network == expectedSampleNetwork)
+        }
+    }
+}
+
+@Suite struct ClientTokens {
+    @Test func anExpiredTokenIsRenewedOnceAndTheRequestRetried() async throws {
+        try await withSimulator(try sampleState()) { simulator, client in
+            _ = try await client.read()
+            simulator.expireTokens()
+            simulator.resetCounters()
+            let read = try await client.read()
+            #expect(read.network == expectedSampleNetwork)
+            #expect(simulator.counters().tokenRequests == 1)
+            // macs/ answered 401, the new token, macs/ again, then the six lists.
+            #expect(read.requests == 1 + 1 + 1 + 6)
+        }
+    }
+
+    @Test func theTokenIsUsedForHalfItsTTLThenRenewed() async throws {
+        try await withSimulator(try sampleState(), configure: { $0.tokenTTL = 4 }) { simulator, client in
+            let started = ContinuousClock.now
+            _ = try await client.read()
+            simulator.resetCounters()
+            _ = try await client.read()
+            let secondDone = ContinuousClock.now
+            // Only meaningful when the machine was quick enough to stay inside the two seconds.
+            if secondDone < started + .seconds(2) {
+                #expect(simulator.counters().tokenRequests == 0)
+            }
+            // Time itself is the condition here: half of the four-second TTL has to pass since
+            // the last token was asked for.
+            try await Task.sleep(until: secondDone + .milliseconds(2100))
+            simulator.resetCounters()
+            let read = try await client.read()
+            #expect(simulator.counters().tokenRequests == 1)
+            #expect(read.requests == 1 + 7)
+        }
+    }
+
+    @Test func requiredModeReadsAServiceThatRequiresTokens() async throws {
+        var state = try sampleState()
+        state.tokenMode = .required
+        try await withSimulator(state, tokenMode: .required) { _, client in
+            let network = try await client.read().network
+            #expect(network == expectedSampleNetwork)
+        }
+    }
+
+    @Test func requiredModeFailsTheReadWhenThePUTIsRefused() async throws {
+        var state = try sampleState()
+        state.tokenMode = .unsupported
+        try await withSimulator(state, tokenMode: .required) { simulator, client in
+            await #expect(throws: MetadataError.tokenRefused(status: 404)) { try await client.read() }
+            #expect(simulator.counters().total == 1)
+        }
+    }
+
+    @Test func autoFallsBackToTokenFreeRequestsWhenThePUTIs404() async throws {
+        var state = try sampleState()
+        state.tokenMode = .unsupported
+        try await withSimulator(state) { simulator, client in
+            let first = try await client.read()
+            #expect(first.network == expectedSampleNetwork)
+            #expect(first.diagnostics.map(\.key) == ["api/token"])
+            simulator.resetCounters()
+            let second = try await client.read()
+            #expect(second.requests == 7)
+            #expect(simulator.counters().tokenRequests == 0)
+        }
+    }
+
+    @Test func autoDoesNotFallBackWhenThePUTFailsOtherwise() async throws {
+        let fault = SimFault(path: "/latest/api/token", status: 500)
+        try await withSimulator(try sampleState(), faults: [fault]) { _, client in
+            await #expect(throws: MetadataError.self) { try await client.read() }
+        }
+    }
+
+    @Test func offModeNeverAsksForAToken() async throws {
+        try await withSimulator(try sampleState(), tokenMode: .off) { simulator, client in
+            let network = try await client.read().network
+            #expect(network == expectedSampleNetwork)
+            #expect(simulator.counters().tokenRequests == 0)
+        }
+    }
+
+    @Test func offModeAgainstAServiceThatRequiresTokensFailsTheRead() async throws {
+        var state = try sampleState()
+        state.tokenMode = .required
+        try await withSimulator(state, tokenMode: .off) { _, client in
+            await #expect(throws: MetadataError.unavailable(reason: "macs/: HTTP 403")) { try await client.read() }
+        }
+    }
+}
