@@ -7,6 +7,7 @@
 #include <netlink/cache.h>
 #include <netlink/socket.h>
 #include <netlink/errno.h>
+#include <netlink/handlers.h>
 #include <netlink/route/link.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
@@ -15,7 +16,30 @@
 #include <netlink/route/rtnl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <poll.h>
+
+/* Swift cannot call variadic syscall(2), and glibc declares setns/eventfd only under
+ * _GNU_SOURCE; these wrappers give Netlink what it needs without either. */
+static inline int eni_setns(int fd, int nstype) {
+    return (int)syscall(__NR_setns, fd, nstype);
+}
+
+static inline int eni_eventfd(void) {
+    return (int)syscall(__NR_eventfd2, 0, 00004000 /* EFD_NONBLOCK */ | 02000000 /* EFD_CLOEXEC */);
+}
+
+static inline int eni_clone_newnet(void) { return 0x40000000; }
+
+/* The netlink header of the message an error callback's nlmsgerr belongs to. */
+static inline const struct nlmsghdr *eni_nlmsgerr_header(const struct nlmsgerr *e) {
+    return (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+}
 
 #endif

@@ -170,8 +170,15 @@ struct Desired {
                                      reason: "IPv6 vSwitch subnet of \(name)", eni: ref))
             }
             if let gateway6, !v6.isEmpty {
+                // IPv6 checks an `onlink` gateway against the main table, where the primary ENI's
+                // route to a shared /64 names another device ("device mismatch"). Without onlink
+                // the kernel checks the route's own table: so that table gets the /64 first.
+                for subnet in subnets6 {
+                    routes.append(Wanted(object: Route(table: defaultTable, destination: subnet, ifindex: link.index, ifname: link.name),
+                                         reason: "IPv6 vSwitch subnet of \(name), for its gateway", eni: ref))
+                }
                 routes.append(Wanted(object: Route(table: defaultTable, destination: .defaultRoute(.v6), gateway: .v6(gateway6),
-                                                   ifindex: link.index, ifname: link.name, onlink: true),
+                                                   ifindex: link.index, ifname: link.name),
                                      reason: "IPv6 default route of \(name)", eni: ref))
             }
             for prefix in v4 + v6 {

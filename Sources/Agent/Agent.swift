@@ -1,1 +1,0 @@
-// The Agent module: see ../shared/DESIGN.md section 2. Filled in by its issue.

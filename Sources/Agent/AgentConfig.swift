@@ -1,0 +1,32 @@
+public import Logging
+public import Metadata
+public import Reconcile
+
+/// Everything the agent runs with; the CLI builds it from flags, environment and file
+/// (`eni-agent` owns the parsing, so that a reload can build a new one the same way).
+public struct AgentConfig: Sendable {
+    public var metadata: MetadataConfiguration
+    public var plan: PlanConfig
+    /// Time between metadata polls in the daemon (±10 % jitter).
+    public var pollInterval: Duration
+    /// The daemon reports READY after its first complete sync, or after this long at the latest.
+    public var readyTimeout: Duration
+    public var stateDirectory: String
+    /// Remove everything the agent owns when the daemon stops (default: leave the kernel as is).
+    public var cleanupOnStop: Bool
+    public var logLevel: Logger.Level
+
+    public init(metadata: MetadataConfiguration = MetadataConfiguration(), plan: PlanConfig = PlanConfig(),
+                pollInterval: Duration = .seconds(10), readyTimeout: Duration = .seconds(30),
+                stateDirectory: String = "/run/eni-agent", cleanupOnStop: Bool = false, logLevel: Logger.Level = .info) {
+        self.metadata = metadata
+        self.plan = plan
+        self.pollInterval = pollInterval
+        self.readyTimeout = readyTimeout
+        self.stateDirectory = stateDirectory
+        self.cleanupOnStop = cleanupOnStop
+        self.logLevel = logLevel
+    }
+
+    public var stateFile: String { stateDirectory + "/state.json" }
+}

@@ -1,0 +1,251 @@
+public import Logging
+import Metadata
+import Model
+import Netlink
+import ServiceLifecycle
+import Systemd
+import UnixSignals
+
+/// `eni-agent` as a systemd service (DESIGN.md 5): one loop that syncs on a jittered poll, on
+/// kernel events and on SIGHUP, never overlapping, and tells systemd how it goes.
+public enum Daemon {
+    /// Runs until SIGTERM/SIGINT. `reload` builds a new configuration the way start-up did.
+    public static func run(config: AgentConfig, logger: Logger,
+                           reload: @escaping @Sendable () async throws -> AgentConfig) async throws {
+        let runtime = try AgentRuntime(config: config, logger: logger)
+        let service = AgentService(runtime: runtime, config: config, logger: logger, reload: reload)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        await runtime.shutdown()
+    }
+}
+
+/// Timing of the loop, separate so that tests and benchmarks can shorten it.
+struct LoopTiming: Sendable {
+    /// Kernel events are coalesced for this long: an `ip addr flush` is one re-plan, not fifty.
+    var debounce: Duration = .milliseconds(50)
+    /// A new NIC whose MAC metadata does not list yet is re-read this often...
+    var hotplugRetry: Duration = .seconds(1)
+    /// ...for this long, then with doubling delays up to the poll interval.
+    var hotplugWindow: Duration = .seconds(30)
+    /// IMDS failures back off from the poll interval, doubling, up to this.
+    var backoffCap: Duration = .seconds(60)
+    /// While metadata keeps failing, a reminder is logged this often (one line per state change
+    /// otherwise).
+    var reminder: Duration = .seconds(300)
+}
+
+final class AgentService: Service, Sendable {
+    let runtime: AgentRuntime
+    let initialConfig: AgentConfig
+    let logger: Logger
+    let reload: @Sendable () async throws -> AgentConfig
+    let notifier = Notifier()
+    let timing: LoopTiming
+
+    init(runtime: AgentRuntime, config: AgentConfig, logger: Logger, timing: LoopTiming = LoopTiming(),
+         reload: @escaping @Sendable () async throws -> AgentConfig) {
+        self.runtime = runtime
+        self.initialConfig = config
+        self.logger = logger
+        self.timing = timing
+        self.reload = reload
+    }
+
+    func run() async throws {
+        let wakeup = Wakeup()
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await self.watchKernel(wakeup) }
+            tasks.addTask { await self.watchSignals(wakeup) }
+            await withGracefulShutdownHandler {
+                await self.loop(wakeup)
+            } onGracefulShutdown: {
+                wakeup.post(.shutdown)
+            }
+            tasks.cancelAll()
+        }
+    }
+
+    /// Kernel events → wake reasons. The stream ending (other than by cancellation) is reported,
+    /// so that the watchdog stops being fed by a loop that no longer sees the kernel.
+    private func watchKernel(_ wakeup: Wakeup) async {
+        let events: NetlinkEvents
+        do {
+            events = try NetlinkEvents()
+        } catch {
+            logger.warning("cannot subscribe to kernel network events (\(error)); restoring removed addresses waits for the next poll")
+            return
+        }
+        for await event in events {
+            switch event {
+            case .linkAdded, .linkRemoved, .overflow: wakeup.post(.linkEvent)
+            case .linkChanged, .addressRemoved, .ruleRemoved: wakeup.post(.kernelEvent)
+            case .addressAdded, .ruleAdded: continue
+            }
+        }
+        events.stop()
+        if !Task.isCancelled { wakeup.post(.eventsEnded) }
+    }
+
+    private func watchSignals(_ wakeup: Wakeup) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) { wakeup.post(.reload) }
+    }
+
+    private func loop(_ wakeup: Wakeup) async {
+        let clock = ContinuousClock()
+        let engine = runtime.engine
+        var config = initialConfig
+        var log = logger
+        let startedAt = clock.now
+        await engine.restoreState()
+        notifier.status("starting: first sync")
+
+        var ready = false
+        var nextPoll = clock.now                 // the first sync runs at once
+        var pendingCache: ContinuousClock.Instant?
+        var pendingFull: ContinuousClock.Instant?
+        var failures = 0
+        var failingSince: ContinuousClock.Instant?
+        var lastReminder = clock.now
+        var hotplugSince: ContinuousClock.Instant?
+        var hotplugDelay = timing.hotplugRetry
+        var eventsAlive = true
+        var lastReport: SyncReport?
+
+        while true {
+            // Feed the watchdog at least twice per interval, from here only: a wedged sync or
+            // apply never reaches this line again.
+            let watchdogTick = notifier.watchdogInterval.map { clock.now + $0 / 2 }
+            let readyDeadline = ready ? nil : startedAt + config.readyTimeout
+            let deadline = [nextPoll, pendingCache, pendingFull, watchdogTick, readyDeadline].compactMap { $0 }.min()!
+            let reasons = await wakeup.wait(until: deadline)
+            let now = clock.now
+
+            if reasons.contains(.shutdown) { break }
+            if reasons.contains(.eventsEnded) {
+                eventsAlive = false
+                log.error("the kernel event stream ended; the watchdog will restart eni-agent")
+            }
+            if reasons.contains(.linkEvent) { pendingFull = pendingFull ?? now + timing.debounce }
+            if reasons.contains(.kernelEvent) { pendingCache = pendingCache ?? now + timing.debounce }
+            if reasons.contains(.reload) {
+                notifier.reloading()
+                do {
+                    let fresh = try await reload()
+                    config = fresh
+                    log.logLevel = fresh.logLevel
+                    await engine.update(config: fresh, logLevel: fresh.logLevel)
+                    await runtime.reconfigureMetadata(fresh.metadata)
+                    log.notice("configuration reloaded")
+                } catch {
+                    log.error("configuration reload failed, keeping the running configuration: \(error)")
+                }
+                nextPoll = now
+                notifier.ready(status: lastReport.map { statusLine($0, failingSince: failingSince, now: now) })
+            }
+
+            // What is due: a full sync (poll, link change, reload) subsumes a cached re-plan.
+            var source: SyncEngine.Source?
+            if nextPoll <= now || (pendingFull.map { $0 <= now } ?? false) {
+                source = .metadata
+            } else if let due = pendingCache, due <= now {
+                source = await engine.hasCachedMetadata ? .cache : .metadata
+            }
+            if let source {
+                if source == .metadata { pendingFull = nil }
+                pendingCache = nil
+                let report = await engine.sync(from: source)
+                lastReport = report
+
+                if source == .metadata {
+                    switch report.metadata {
+                    case .unavailable(let reason):
+                        failures += 1
+                        if failingSince == nil {
+                            failingSince = now
+                            lastReminder = now
+                            log.warning("instance metadata unavailable: \(reason); keeping the current configuration, nothing removed, retrying with backoff")
+                        } else if now - lastReminder >= timing.reminder {
+                            lastReminder = now
+                            log.warning("instance metadata still unavailable after \(Self.format(now - failingSince!)): \(reason)")
+                        }
+                    case .complete, .incomplete, .cached:
+                        if let since = failingSince {
+                            log.notice("instance metadata reachable again after \(Self.format(now - since))")
+                        }
+                        failures = 0
+                        failingSince = nil
+                    }
+                    // Hot-plug: a NIC the metadata does not list yet is looked for fast, then less.
+                    if report.unlistedNICs.isEmpty {
+                        hotplugSince = nil
+                    } else if hotplugSince == nil {
+                        hotplugSince = now
+                        hotplugDelay = timing.hotplugRetry
+                        log.info("waiting for metadata to list \(report.unlistedNICs.joined(separator: ", "))")
+                    }
+                    nextPoll = clock.now + nextDelay(config: config, failures: failures, hotplugSince: hotplugSince,
+                                                     hotplugDelay: &hotplugDelay, now: now)
+                }
+
+                if !ready, report.kernelError == nil, case .complete = report.metadata {
+                    ready = true
+                    notifier.ready(status: statusLine(report, failingSince: failingSince, now: now))
+                    log.notice("ready: \(report.summary)")
+                } else {
+                    notifier.status(statusLine(report, failingSince: failingSince, now: now))
+                }
+            }
+            if !ready, let readyDeadline, clock.now >= readyDeadline {
+                ready = true
+                let status = "degraded: no complete sync within \(Self.format(config.readyTimeout))"
+                    + (lastReport.map { "; \($0.summary)" } ?? "")
+                notifier.ready(status: status)
+                log.warning("reporting ready without a complete sync after \(Self.format(config.readyTimeout)) so that boot goes on")
+            }
+            if eventsAlive { notifier.watchdog() }
+        }
+
+        notifier.stopping(status: "stopping")
+        if config.cleanupOnStop {
+            let results = await engine.cleanUp()
+            log.notice("cleanup on stop: \(results.filter(\.outcome.succeeded).count) objects removed, \(results.filter { !$0.outcome.succeeded }.count) failed")
+        } else {
+            log.notice("stopping; addresses, routes and rules stay in place")
+        }
+    }
+
+    /// Poll interval ±10 %, or the hot-plug schedule, or the IMDS backoff.
+    private func nextDelay(config: AgentConfig, failures: Int, hotplugSince: ContinuousClock.Instant?,
+                           hotplugDelay: inout Duration, now: ContinuousClock.Instant) -> Duration {
+        func jitter(_ d: Duration) -> Duration { d * Double.random(in: 0.9...1.1) }
+        if failures > 0 {
+            let exponent = min(failures - 1, 16)
+            let backoff = config.pollInterval * (1 << exponent)
+            return jitter(min(backoff, max(timing.backoffCap, config.pollInterval)))
+        }
+        if let since = hotplugSince {
+            if now - since < timing.hotplugWindow { return timing.hotplugRetry }
+            hotplugDelay = min(hotplugDelay * 2, config.pollInterval)
+            return jitter(hotplugDelay)
+        }
+        return jitter(config.pollInterval)
+    }
+
+    private func statusLine(_ report: SyncReport, failingSince: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> String {
+        var line = report.summary + "; last sync \(report.startedAt)"
+        if let since = failingSince { line += "; IMDS failing for \(Self.format(now - since))" }
+        return line
+    }
+
+    static func format(_ d: Duration) -> String {
+        let seconds = d.components.seconds
+        if seconds >= 120 { return "\(seconds / 60) min" }
+        if seconds >= 1 { return "\(seconds) s" }
+        return "\(Int(d.milliseconds)) ms"
+    }
+}

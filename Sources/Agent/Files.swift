@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A file-system failure with the path and the reason, for log lines that say what failed.
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var errno: Int32
+
+    public var description: String { "\(operation) \(path): \(String(cString: strerror(errno)))" }
+}
+
+/// Reads a whole (small) file.
+func readFile(_ path: String) throws(FileError) -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw FileError(path: path, operation: "open", errno: errno) }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw FileError(path: path, operation: "read", errno: errno)
+        }
+        if n == 0 { break }
+        bytes += buffer[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Writes `contents` so that readers see the old file or the new one, never a torn one:
+/// a temporary file in the same directory, fsync, rename over the target, fsync the directory.
+func writeFileAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(FileError) {
+    let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    let temporary = "\(path).tmp.\(getpid())"
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+    guard fd >= 0 else { throw FileError(path: temporary, operation: "create", errno: errno) }
+    var bytes = Array(contents.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let saved = errno
+            close(fd)
+            unlink(temporary)
+            throw FileError(path: temporary, operation: "write", errno: saved)
+        }
+        offset += n
+    }
+    bytes.removeAll()
+    if fsync(fd) != 0 {
+        let saved = errno
+        close(fd)
+        unlink(temporary)
+        throw FileError(path: temporary, operation: "fsync", errno: saved)
+    }
+    close(fd)
+    guard rename(temporary, path) == 0 else {
+        let saved = errno
+        unlink(temporary)
+        throw FileError(path: path, operation: "rename", errno: saved)
+    }
+    let dfd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dfd >= 0 {
+        _ = fsync(dfd)
+        close(dfd)
+    }
+}
+
+/// mkdir -p with `mode` for what it creates.
+func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(FileError) {
+    var current = path.hasPrefix("/") ? "" : "."
+    for component in path.split(separator: "/") {
+        current += "/" + component
+        if mkdir(current, mode) != 0 && errno != EEXIST {
+            throw FileError(path: current, operation: "mkdir", errno: errno)
+        }
+    }
+}
+
+/// Wall-clock time as RFC 3339 UTC, for the state file and status (no Foundation).
+public enum WallClock {
+    public static func now() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        var seconds = ts.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let millis = ts.tv_nsec / 1_000_000
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Model
+public import Reconcile
+
+/// `eni-agent status`: the kernel as it is now, read fresh, annotated with what the state file
+/// says (ownership, the last metadata read, the last sync). Needs no daemon and no privileges.
+public struct StatusReport: Sendable, Codable {
+    public var stateFile: String
+    public var updatedAt: String?
+    public var pid: Int32?
+    /// Whether the process that last wrote the state file is still alive.
+    public var writerRunning: Bool
+    public var lastSync: SyncSummary?
+    public var enis: [ENIStatus]
+    /// Rules shared by all ENIs (suppress_prefixlength), as `ip` lines.
+    public var sharedRules: [String]
+
+    public struct ENIStatus: Sendable, Codable {
+        public var mac: MACAddress
+        public var id: String?
+        public var ifname: String?
+        public var ifindex: Int32?
+        public var linkUp: Bool?
+        public var primary: Bool
+        public var subnetTable: UInt32?
+        public var defaultTable: UInt32?
+        public var addresses: [AddressStatus]
+        public var routes: [String]
+    }
+
+    public struct AddressStatus: Sendable, Codable {
+        public enum State: String, Sendable, Codable {
+            /// Present and created by eni-agent.
+            case owned
+            /// Present, created by someone else (DHCP, an administrator): never touched.
+            case foreign
+            /// In metadata, not in the kernel.
+            case missing
+            /// Created by eni-agent, no longer in metadata: removed after the grace.
+            case stale
+        }
+        public var address: IPPrefix
+        public var state: State
+        /// Priorities of the agent's source rules for this address.
+        public var rules: [UInt32]
+    }
+
+    public static func build(kernel: KernelState, state: PersistedState?, config: PlanConfig, stateFile: String) -> StatusReport {
+        let ownership = state?.ownership ?? Ownership()
+        let plan = Reconcile.plan(desired: state?.network, actual: kernel, owned: ownership, config: config)
+        let managed = Dictionary(plan.managed.map { ($0.eni.mac, $0) }, uniquingKeysWith: { first, _ in first })
+        func isOwned(_ a: Address) -> Bool {
+            a.proto == eniAgentProtocol || ownership.addresses.contains {
+                $0.ifindex == a.ifindex && $0.address == a.address && kernel.link(index: a.ifindex)?.mac == $0.mac
+            }
+        }
+        func rules(for address: IPAddress) -> [UInt32] {
+            kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source?.address == address && $0.source?.isHost == true }
+                .map(\.priority).sorted()
+        }
+
+        var enis: [ENIStatus] = []
+        for eni in state?.network?.enis ?? [] {
+            let link = kernel.link(mac: eni.mac)
+            let m = managed[eni.mac]
+            var addresses: [AddressStatus] = []
+            let present = kernel.addresses.filter { $0.ifindex == link?.index }
+            for wanted in m?.addresses ?? [] {
+                let state: AddressStatus.State
+                if let actual = present.first(where: { $0.address == wanted.address }) {
+                    state = isOwned(actual) ? .owned : .foreign
+                } else {
+                    state = .missing
+                }
+                addresses.append(AddressStatus(address: wanted, state: state, rules: rules(for: wanted.address)))
+            }
+            let wantedAddresses = Set((m?.addresses ?? []).map(\.address))
+            for actual in present where !wantedAddresses.contains(actual.address) {
+                if isOwned(actual) {
+                    addresses.append(AddressStatus(address: actual.prefix, state: .stale, rules: rules(for: actual.address)))
+                } else if actual.family == .v4 || actual.address.description.hasPrefix("fe80") == false {
+                    addresses.append(AddressStatus(address: actual.prefix, state: .foreign, rules: []))
+                }
+            }
+            let tables = Set([m?.subnetTable, m?.defaultTable].compactMap { $0 })
+            let routes = kernel.routes.filter { route in
+                route.proto == eniAgentProtocol && (tables.contains(route.table) || (route.ifindex == link?.index && link != nil))
+            }.map(Op.render)
+            enis.append(ENIStatus(mac: eni.mac, id: eni.id, ifname: link?.name, ifindex: link?.index, linkUp: link?.isUp,
+                                  primary: eni.mac == state?.network?.primaryMAC, subnetTable: m?.subnetTable,
+                                  defaultTable: m?.defaultTable, addresses: addresses, routes: routes))
+        }
+        let shared = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source == nil }.map { Op.render($0) }
+        let running = state.map { kill($0.pid, 0) == 0 || errno == EPERM } ?? false
+        return StatusReport(stateFile: stateFile, updatedAt: state?.updatedAt, pid: state?.pid, writerRunning: running,
+                            lastSync: state?.lastSync, enis: enis, sharedRules: shared)
+    }
+
+    /// The human form: one block per ENI, one line per address.
+    public var text: String {
+        var lines: [String] = []
+        if let updatedAt, let pid {
+            lines.append("state \(stateFile), written \(updatedAt) by pid \(pid)\(writerRunning ? " (running)" : " (not running)")")
+        } else {
+            lines.append("state \(stateFile): none yet (eni-agent has not synced since boot)")
+        }
+        if let last = lastSync {
+            let result = last.exitCode == 0 ? "converged" : last.exitCode == 69 ? "metadata incomplete, nothing removed" : "some operations failed"
+            lines.append("last sync #\(last.id) at \(last.at): \(result); \(last.summary)")
+            for failure in last.failures.prefix(5) { lines.append("  failed: \(failure)") }
+        }
+        for eni in enis {
+            lines.append("")
+            var head = "\(eni.ifname ?? "(no link)")  \(eni.id ?? "?")  \(eni.mac)  \(eni.primary ? "primary ENI" : "secondary ENI")"
+            if let up = eni.linkUp { head += up ? ", up" : ", down" }
+            if let s = eni.subnetTable, let d = eni.defaultTable { head += ", tables \(s)/\(d)" }
+            lines.append(head)
+            for a in eni.addresses {
+                let pad = String(repeating: " ", count: max(1, 34 - a.address.description.count))
+                let rules = a.rules.isEmpty ? "" : "  rules \(a.rules.map(String.init).joined(separator: ", "))"
+                lines.append("  \(a.address)\(pad)\(a.state.rawValue)\(rules)")
+            }
+            for route in eni.routes { lines.append("  route \(route)") }
+        }
+        if !sharedRules.isEmpty {
+            lines.append("")
+            for rule in sharedRules { lines.append("rule \(rule)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

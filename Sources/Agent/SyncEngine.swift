@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Logging
+public import Metadata
+public import Model
+public import Netlink
+import Reconcile
+
+/// One sync cycle, shared by `--sync` and the daemon: read metadata (or take the cached read),
+/// read the kernel, plan, apply, record ownership, persist, report.
+public actor SyncEngine {
+    public private(set) var config: AgentConfig
+    let netlink: NetlinkClient
+    private var metadata: MetadataClient
+    let store: StateStore
+    private var logger: Logger
+    private var ownership = Ownership()
+    private var cachedNetwork: InstanceNetwork?
+    private var syncCount = 0
+    private var lastNotes: Set<String> = []
+    public private(set) var lastReport: SyncReport?
+
+    public enum Source: Sendable {
+        /// Read the metadata service.
+        case metadata
+        /// Re-plan from the last read (after a kernel event): restores, never removes.
+        case cache
+    }
+
+    public init(config: AgentConfig, netlink: NetlinkClient, metadata: MetadataClient, logger: Logger) {
+        self.config = config
+        self.netlink = netlink
+        self.metadata = metadata
+        self.logger = logger
+        store = StateStore(directory: config.stateDirectory)
+    }
+
+    /// Loads the ownership record left by an earlier run. A state file that cannot be read is
+    /// reported and ignored: kernel marks (protocol 233) still identify what the agent owns.
+    public func restoreState() {
+        do {
+            if let state = try store.load() {
+                ownership = state.ownership
+                cachedNetwork = state.network
+            }
+        } catch {
+            logger.warning("state file \(store.path) unreadable, starting with an empty ownership record: \(error)")
+        }
+    }
+
+    /// A reload: the next cycle plans with the new configuration.
+    public func update(config newConfig: AgentConfig, logLevel: Logger.Level) {
+        config = newConfig
+        logger.logLevel = logLevel
+    }
+
+    /// Swaps in a metadata client built for a new endpoint or token mode; closes the old one.
+    public func replaceMetadata(_ client: MetadataClient) async {
+        let old = metadata
+        metadata = client
+        await old.shutdown()
+    }
+
+    public func shutdown() async {
+        await metadata.shutdown()
+    }
+
+    public var hasCachedMetadata: Bool { cachedNetwork != nil }
+
+    public func sync(from source: Source = .metadata, dryRun: Bool = false) async -> SyncReport {
+        syncCount += 1
+        let id = syncCount
+        let clock = ContinuousClock()
+        let started = clock.now
+        var log = logger
+        log[metadataKey: "sync_id"] = "\(id)"
+
+        // Metadata.
+        var network: InstanceNetwork?
+        var outcome: MetadataOutcome
+        var requests = 0
+        switch source {
+        case .cache:
+            network = cachedNetwork?.markedIncomplete(reason: "re-planned from the cached metadata read")
+            outcome = .cached
+        case .metadata:
+            do {
+                let read = try await metadata.read()
+                requests = read.requests
+                for diagnostic in read.diagnostics {
+                    var fields: Logger.Metadata = ["key": "\(diagnostic.key)"]
+                    if let mac = diagnostic.mac { fields["eni_mac"] = "\(mac)" }
+                    log.warning("metadata \(diagnostic.key) = \(diagnostic.value): \(diagnostic.problem)", metadata: fields)
+                }
+                network = read.network
+                cachedNetwork = read.network
+                let reasons = read.network.enis.compactMap { eni -> String? in
+                    if case .incomplete(let reason) = eni.completeness { return "\(eni.id ?? eni.mac.description): \(reason)" }
+                    return nil
+                }
+                outcome = reasons.isEmpty ? .complete : .incomplete(reasons: reasons)
+            } catch {
+                network = cachedNetwork?.markedIncomplete(reason: "metadata unavailable")
+                outcome = .unavailable(reason: "\(error)")
+            }
+        }
+
+        // Kernel.
+        let actual: KernelState
+        do {
+            actual = try await netlink.snapshot()
+        } catch {
+            log.error("cannot read the kernel's network state: \(error); nothing changed")
+            return finish(SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
+                                     metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: [], results: [],
+                                     notes: [], managed: [], kernelError: "\(error)"), network: network, log: log)
+        }
+
+        let plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+        if case .complete = outcome, !plan.removalsAllowed {
+            // The planner found a problem the metadata client did not (a rejected value).
+            outcome = .incomplete(reasons: plan.notes.filter { $0.level == .warning }.map(\.message))
+        }
+        logNotes(plan.notes, log: log)
+
+        var results: [OpResult] = []
+        if !dryRun && !plan.ops.isEmpty {
+            results = await netlink.apply(plan.ops.map(\.op))
+            let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
+            ownership = plan.ownership.recording(results, macs: macs)
+            for (planned, result) in zip(plan.ops, results) { ChangeLog.log(planned, result.outcome, to: log) }
+        } else if !dryRun {
+            ownership = plan.ownership
+        }
+
+        var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
+                                metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: plan.ops,
+                                results: results, notes: plan.notes, managed: plan.managed, kernelError: nil)
+        report.unlistedNICs = Self.unlistedNICs(actual, network, config.plan)
+        return finish(report, network: network, log: log)
+    }
+
+    private func finish(_ report: SyncReport, network: InstanceNetwork?, log: Logger) -> SyncReport {
+        lastReport = report
+        log.debug("sync #\(report.id): \(report.summary) in \(Int(report.durationMilliseconds)) ms, \(report.metadataRequests) metadata requests")
+        guard !report.dryRun else { return report }
+        let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: ownership,
+                                   network: cachedNetwork ?? network, lastSync: SyncSummary(report))
+        do {
+            try store.save(state)
+        } catch {
+            log.warning("cannot write the state file \(store.path): \(error); ownership of addresses rests on kernel marks until it can")
+        }
+        return report
+    }
+
+    /// Notes are logged when they first appear, not every cycle: a daemon that polls every 10 s
+    /// must not repeat the same warning 8,640 times a day.
+    private func logNotes(_ notes: [PlanNote], log: Logger) {
+        let current = Set(notes.map(\.message))
+        for note in notes where !lastNotes.contains(note.message) {
+            var fields: Logger.Metadata = [:]
+            if let eni = note.eni {
+                if let id = eni.id { fields["eni_id"] = "\(id)" }
+                fields["eni_mac"] = "\(eni.mac)"
+                if let name = eni.ifname { fields["ifname"] = "\(name)" }
+            }
+            switch note.level {
+            case .warning: log.warning("\(note.message)", metadata: fields)
+            case .info: log.info("\(note.message)", metadata: fields)
+            }
+        }
+        lastNotes = current
+    }
+
+    /// Removes everything the agent owns (ENI_AGENT_CLEANUP_ON_STOP): the plan for "no ENI
+    /// wants anything", with removals allowed at once.
+    public func cleanUp() async -> [OpResult] {
+        guard let actual = try? await netlink.snapshot(), let primary = cachedNetwork?.primaryMAC else { return [] }
+        var config = self.config.plan
+        config.removalGrace = 1
+        let empty = InstanceNetwork(primaryMAC: primary, enis: [ENI(mac: primary)])
+        let plan = Reconcile.plan(desired: empty, actual: actual, owned: ownership, config: config)
+        let removals = plan.ops.filter(\.op.isRemoval)
+        let results = await netlink.apply(removals.map(\.op))
+        var log = logger
+        log[metadataKey: "sync_id"] = "cleanup"
+        for (planned, result) in zip(removals, results) { ChangeLog.log(planned, result.outcome, to: log) }
+        return results
+    }
+}
+
+extension SyncEngine {
+    /// NICs (links with a globally unique MAC: not veth, bridge or other software links, whose
+    /// MACs are locally administered) that metadata does not list: probably an ENI hot-plugged a
+    /// moment ago, which metadata will list within seconds.
+    static func unlistedNICs(_ kernel: KernelState, _ network: InstanceNetwork?, _ config: PlanConfig) -> [String] {
+        guard let network else { return [] }
+        return kernel.links.filter { link in
+            guard let mac = link.mac, mac.bytes[0] & 0x03 == 0, mac.bytes != [0, 0, 0, 0, 0, 0] else { return false }
+            return network.eni(mac: mac) == nil && !config.ignored.matches(name: link.name, mac: mac)
+        }.map(\.name)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,149 @@
+import CNetlink
+public import Model
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A change the kernel announced.
+public enum NetlinkEvent: Sendable, Hashable {
+    case linkAdded(Link)
+    case linkChanged(Link)
+    case linkRemoved(index: Int32, name: String)
+    case addressAdded(Address)
+    case addressRemoved(Address)
+    case ruleAdded(Rule)
+    case ruleRemoved(Rule)
+    /// The socket overflowed (ENOBUFS) and events were lost: re-read everything.
+    case overflow
+}
+
+/// A multicast subscription to link, address and rule changes (both families), on its own
+/// socket, read by its own thread. Subscribed when `init` returns, so nothing that happens
+/// after is missed. One consumer; iteration ends on `stop()`, deinit or cancellation.
+public final class NetlinkEvents: AsyncSequence, Sendable {
+    public typealias Element = NetlinkEvent
+
+    private let stream: AsyncStream<NetlinkEvent>
+    private let reader: EventReader
+
+    public init(namespacePath: String? = nil) throws(NetlinkError) {
+        let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 1 << 20)
+        nl_socket_disable_seq_check(socket.sock)
+        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] {
+            let rc = nl_socket_add_membership(socket.sock, Int32(group.rawValue))
+            if rc < 0 { throw NetlinkError.libnl("subscribe to rtnetlink group \(group.rawValue)", rc) }
+        }
+        _ = nl_socket_set_nonblocking(socket.sock)
+        let wake = eni_eventfd()
+        guard wake >= 0 else { throw NetlinkError.system("eventfd", errno) }
+        let (stream, continuation) = AsyncStream.makeStream(of: NetlinkEvent.self)
+        self.stream = stream
+        reader = EventReader(socket: socket, wake: wake, continuation: continuation)
+        let reader = self.reader
+        continuation.onTermination = { _ in reader.stop() }
+        try reader.start()
+    }
+
+    deinit {
+        reader.stop()
+    }
+
+    /// Ends the iteration and frees the socket and the thread.
+    public func stop() {
+        reader.stop()
+    }
+
+    public func makeAsyncIterator() -> AsyncStream<NetlinkEvent>.Iterator {
+        stream.makeAsyncIterator()
+    }
+}
+
+/// The thread that reads the event socket: poll() on it and an eventfd that `stop()` writes.
+private final class EventReader: @unchecked Sendable {
+    // Owned by the reader thread once started; `state` guards the hand-off.
+    private let socket: RouteSocket
+    private let wake: Int32
+    private let continuation: AsyncStream<NetlinkEvent>.Continuation
+    private let state = Mutex<(thread: pthread_t?, stopped: Bool)>((nil, false))
+
+    init(socket: RouteSocket, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
+        self.socket = socket
+        self.wake = wake
+        self.continuation = continuation
+    }
+
+    func start() throws(NetlinkError) {
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { arg in
+            let reader = Unmanaged<EventReader>.fromOpaque(arg!).takeRetainedValue()
+            reader.loop()
+            return nil
+        }, Unmanaged.passRetained(self).toOpaque())
+        guard rc == 0 else { throw NetlinkError.system("start the event thread", rc) }
+        state.withLock { $0.thread = thread }
+    }
+
+    func stop() {
+        let thread = state.withLock { state -> pthread_t? in
+            guard !state.stopped else { return nil }
+            state.stopped = true
+            return state.thread
+        }
+        guard let thread else { return }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+        if pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) }
+    }
+
+    private func loop() {
+        let collector = EventCollector(continuation)
+        guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { continuation.finish(); return }
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+            let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
+            collector.handle(nlmsg_hdr(msg))
+            return Int32(NL_OK.rawValue)
+        }, Unmanaged.passUnretained(collector).toOpaque())
+        withExtendedLifetime(collector) {
+            var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            while true {
+                let n = poll(&fds, 2, -1)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 || fds[1].revents != 0 { break }
+                if fds[0].revents & Int16(POLLIN) != 0 {
+                    let rc = nl_recvmsgs(socket.sock, cb)
+                    if rc == -NLE_NOMEM { continuation.yield(.overflow) }
+                }
+            }
+        }
+        nl_cb_put(cb)
+        close(wake)
+        continuation.finish()
+    }
+}
+
+private final class EventCollector {
+    let continuation: AsyncStream<NetlinkEvent>.Continuation
+    init(_ continuation: AsyncStream<NetlinkEvent>.Continuation) { self.continuation = continuation }
+
+    func handle(_ hdr: UnsafeMutablePointer<nlmsghdr>) {
+        let event: NetlinkEvent?
+        switch Int32(hdr.pointee.nlmsg_type) {
+        case Int32(RTM_NEWLINK):
+            event = Messages.link(hdr).map { Messages.isNewLink(hdr) ? .linkAdded($0) : .linkChanged($0) }
+        case Int32(RTM_DELLINK):
+            event = Messages.link(hdr).map { .linkRemoved(index: $0.index, name: $0.name) }
+        case Int32(RTM_NEWADDR):
+            event = Messages.address(hdr, names: [:]).map { .addressAdded($0) }
+        case Int32(RTM_DELADDR):
+            event = Messages.address(hdr, names: [:]).map { .addressRemoved($0) }
+        case Int32(RTM_NEWRULE):
+            event = Messages.rule(hdr).map { .ruleAdded($0) }
+        case Int32(RTM_DELRULE):
+            event = Messages.rule(hdr).map { .ruleRemoved($0) }
+        default:
+            event = nil
+        }
+        if let event { continuation.yield(event) }
+    }
+}

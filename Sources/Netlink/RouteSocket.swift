@@ -1,0 +1,167 @@
+import CNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One NETLINK_ROUTE socket (libnl `nl_sock`). Not Sendable: it lives inside `NetlinkClient`
+/// (an actor) or on the events thread, and never hands its pointer out.
+final class RouteSocket {
+    let sock: OpaquePointer
+
+    /// Requests in flight before the socket waits for their acknowledgements: enough to keep the
+    /// kernel busy, few enough that their ACKs never overflow the receive buffer.
+    static let window = 64
+
+    /// A socket in the caller's network namespace, or in the one at `namespacePath`.
+    init(namespacePath: String?, receiveBuffer: Int32 = 4 << 20) throws(NetlinkError) {
+        sock = try Namespace.run(in: namespacePath) { () throws(NetlinkError) -> OpaquePointer in
+            guard let sock = nl_socket_alloc() else { throw NetlinkError.system("nl_socket_alloc", ENOMEM) }
+            let rc = nl_connect(sock, NETLINK_ROUTE)
+            if rc < 0 {
+                nl_socket_free(sock)
+                throw NetlinkError.libnl("connect a NETLINK_ROUTE socket", rc)
+            }
+            return sock
+        }
+        // Dumps of thousands of rules, and pipelined ACKs, need more than the 32 KiB default.
+        _ = nl_socket_set_buffer_size(sock, receiveBuffer, 1 << 20)
+        _ = nl_socket_set_msg_buf_size(sock, 64 << 10)
+        // The kernel's own words for a refusal ("Nexthop has invalid gateway"), and ACKs that do
+        // not echo the whole request.
+        var one: Int32 = 1
+        let fd = nl_socket_get_fd(sock)
+        _ = setsockopt(fd, 270 /* SOL_NETLINK */, NETLINK_EXT_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, 270 /* SOL_NETLINK */, NETLINK_CAP_ACK, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit {
+        nl_socket_free(sock)
+    }
+
+    var fd: Int32 { nl_socket_get_fd(sock) }
+
+    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families, calling
+    /// `body` with each message. A dump the kernel marks inconsistent (it changed meanwhile) is
+    /// read again.
+    func dump(_ type: Int32, what: String, _ body: (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
+        try withoutActuallyEscaping(body) { (body) throws(NetlinkError) in try dump(type, what: what, escaping: body) }
+    }
+
+    private func dump(_ type: Int32, what: String, escaping body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
+        for attempt in 1...5 {
+            let collector = DumpCollector(body)
+            let rc = withExtendedLifetime(collector) { () -> Int32 in
+                guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
+                defer { nl_cb_put(cb) }
+                let context = Unmanaged.passUnretained(collector).toOpaque()
+                nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+                    let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
+                    collector.body(nlmsg_hdr(msg))
+                    return Int32(NL_OK.rawValue)
+                }, context)
+                let sent = nl_rtgen_request(sock, type, AF_UNSPEC, NLM_F_DUMP)
+                if sent < 0 { return sent }
+                return nl_recvmsgs(sock, cb)
+            }
+            if rc >= 0 { return }
+            if rc == -NLE_DUMP_INTR && attempt < 5 { continue }
+            throw NetlinkError.libnl("dump \(what)", rc)
+        }
+    }
+
+    /// Sends the messages (taking ownership) pipelined, `window` at a time, and returns each
+    /// one's answer in order: errno 0 for an ACK, else the kernel's errno and message.
+    func transact(_ messages: [OpaquePointer]) -> [Answer] {
+        var answers = [Answer?](repeating: nil, count: messages.count)
+        let inbox = AckInbox()
+        guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else {
+            messages.forEach { nlmsg_free($0) }
+            return messages.map { _ in Answer(errno: ENOMEM, message: "out of memory") }
+        }
+        defer { nl_cb_put(cb) }
+        let context = Unmanaged.passUnretained(inbox).toOpaque()
+        nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, { msg, arg in
+            let inbox = Unmanaged<AckInbox>.fromOpaque(arg!).takeUnretainedValue()
+            inbox.answers[nlmsg_hdr(msg).pointee.nlmsg_seq] = Answer(errno: 0, message: nil)
+            return Int32(NL_OK.rawValue)
+        }, context)
+        nl_cb_err(cb, NL_CB_CUSTOM, { _, err, arg in
+            let inbox = Unmanaged<AckInbox>.fromOpaque(arg!).takeUnretainedValue()
+            guard let err else { return Int32(NL_SKIP.rawValue) }
+            inbox.answers[err.pointee.msg.nlmsg_seq] = Answer(errno: -err.pointee.error, message: extendedAckMessage(err))
+            return Int32(NL_OK.rawValue)
+        }, context)
+
+        var sequence: [UInt32?] = []
+        sequence.reserveCapacity(messages.count)
+        var next = 0
+        var outstanding: [Int] = []
+        withExtendedLifetime(inbox) {
+            while next < messages.count || !outstanding.isEmpty {
+                while next < messages.count && outstanding.count < Self.window {
+                    let msg = messages[next]
+                    nl_complete_msg(sock, msg)
+                    let seq = nlmsg_hdr(msg).pointee.nlmsg_seq
+                    let sent = nl_send(sock, msg)
+                    nlmsg_free(msg)
+                    if sent < 0 {
+                        answers[next] = Answer(errno: errnoFromLibnl(sent), message: String(cString: nl_geterror(sent)))
+                        sequence.append(nil)
+                    } else {
+                        sequence.append(seq)
+                        outstanding.append(next)
+                    }
+                    next += 1
+                }
+                guard !outstanding.isEmpty else { continue }
+                let rc = nl_recvmsgs(sock, cb)
+                outstanding.removeAll { index in
+                    guard let seq = sequence[index], let answer = inbox.answers.removeValue(forKey: seq) else { return false }
+                    answers[index] = answer
+                    return true
+                }
+                if rc < 0 && rc != -NLE_AGAIN && rc != -NLE_INTR {
+                    // The socket itself failed (e.g. ACKs lost to an overflow): what was not
+                    // answered is unknown, and is reported so; the next sync looks again.
+                    for index in outstanding {
+                        answers[index] = Answer(errno: errnoFromLibnl(rc), message: "no answer: \(String(cString: nl_geterror(rc)))")
+                    }
+                    outstanding.removeAll()
+                }
+            }
+        }
+        return answers.map { $0 ?? Answer(errno: EIO, message: "no answer") }
+    }
+
+    struct Answer {
+        var errno: Int32
+        var message: String?
+    }
+}
+
+private final class DumpCollector {
+    let body: (UnsafeMutablePointer<nlmsghdr>) -> Void
+    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.body = body }
+}
+
+private final class AckInbox {
+    var answers: [UInt32: RouteSocket.Answer] = [:]
+}
+
+/// NLMSGERR_ATTR_MSG from an error's extended-ACK TLVs, if the kernel sent one.
+private func extendedAckMessage(_ err: UnsafeMutablePointer<nlmsgerr>) -> String? {
+    let header = eni_nlmsgerr_header(err)!
+    guard header.pointee.nlmsg_flags & UInt16(NLM_F_ACK_TLVS) != 0 else { return nil }
+    var offset = MemoryLayout<nlmsgerr>.size
+    if header.pointee.nlmsg_flags & UInt16(NLM_F_CAPPED) == 0 {
+        offset += Int(err.pointee.msg.nlmsg_len) - MemoryLayout<nlmsghdr>.size
+    }
+    let payloadLength = Int(header.pointee.nlmsg_len) - Int(NLMSG_HDRLEN)
+    guard offset < payloadLength else { return nil }
+    let base = UnsafeMutableRawPointer(err).advanced(by: (offset + 3) & ~3)
+    guard let attr = nla_find(base.assumingMemoryBound(to: nlattr.self), Int32(payloadLength - ((offset + 3) & ~3)),
+                              Int32(NLMSGERR_ATTR_MSG.rawValue)) else { return nil }
+    return String(cString: nla_get_string(attr))
+}
+
+private let NLMSG_HDRLEN = (MemoryLayout<nlmsghdr>.size + 3) & ~3

@@ -1,0 +1,154 @@
+import Agent
+import ArgumentParser
+import FoundationEssentials
+import Logging
+import Model
+import Reconcile
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon (the default), or converge once with --sync."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(help: "Converge once and exit with a meaningful code.")
+    var sync = false
+
+    @Flag(help: "With --sync: print the plan, change nothing.")
+    var dryRun = false
+
+    @Flag(help: "With --sync: print the result (or the plan) as JSON on stdout.")
+    var json = false
+
+    func validate() throws {
+        if dryRun && !sync { throw ValidationError("--dry-run goes with --sync") }
+        if json && !sync { throw ValidationError("--json goes with --sync (or the status subcommand)") }
+    }
+
+    func run() async throws {
+        let config = try await common.load()
+        bootstrapLogging(level: config.logLevel)
+        let logger = Logger(label: "eni-agent")
+        if sync {
+            try await runOnce(config: config, logger: logger)
+        } else {
+            try await Daemon.run(config: config, logger: logger, reload: { try await common.loadForReload() })
+        }
+    }
+
+    private func runOnce(config: AgentConfig, logger: Logger) async throws {
+        if !dryRun && !Capabilities.hasNetAdmin() {
+            logger.error("eni-agent needs CAP_NET_ADMIN to change addresses, routes and rules: run it as root or grant the capability; nothing was changed")
+            throw ExitCode(ExitStatus.noPermission)
+        }
+        let runtime: AgentRuntime
+        do {
+            runtime = try AgentRuntime(config: config, logger: logger)
+        } catch {
+            logger.error("cannot open the kernel's netlink socket: \(error)")
+            throw ExitCode(ExitStatus.failure)
+        }
+        await runtime.engine.restoreState()
+        let report = await runtime.engine.sync(from: .metadata, dryRun: dryRun)
+        await runtime.shutdown()
+
+        if json {
+            print(try SyncOutput(report).json())
+        } else if dryRun {
+            for planned in report.plan { print("\(planned.op)  # \(planned.reason)") }
+            for note in report.notes { print("# \(note.level.rawValue): \(note.message)") }
+            if report.plan.isEmpty { print("# nothing to do") }
+        }
+        switch report.metadata {
+        case .unavailable(let reason): logger.warning("metadata unavailable: \(reason); nothing removed")
+        case .incomplete(let reasons): logger.warning("metadata incomplete: \(reasons.joined(separator: "; ")); nothing removed")
+        case .complete, .cached: break
+        }
+        let verdict = report.exitCode == 0 ? "converged" : report.exitCode == 69 ? "not converged: metadata incomplete" : "not converged: operations failed"
+        logger.info("\(dryRun ? "dry run" : verdict): \(report.summary)")
+        if report.exitCode != 0 && !dryRun { throw ExitCode(report.exitCode) }
+        if dryRun && report.exitCode == ExitStatus.unavailable { throw ExitCode(report.exitCode) }
+    }
+}
+
+extension CommonOptions {
+    /// For SIGHUP: the same sources, read again; the error is reported by the caller.
+    func loadForReload() async throws -> AgentConfig {
+        var flags: [Setting: String] = [:]
+        if let imdsEndpoint { flags[.imdsEndpoint] = imdsEndpoint }
+        if let logLevel { flags[.logLevel] = logLevel }
+        return try await ConfigLoader(filePath: config ?? Self.defaultConfigPath, fileExplicit: config != nil, flags: flags,
+                                      environment: ProcessInfo.processInfo.environment).load()
+    }
+}
+
+/// The `--sync --json` document (stable; documented in README.md).
+struct SyncOutput: Encodable {
+    struct OpOutput: Encodable {
+        var command: String
+        var action: String
+        var reason: String
+        var eniId: String?
+        var eniMac: String?
+        var ifname: String?
+        /// planned (dry run), applied, already-in-place, failed
+        var outcome: String
+        var errno: Int32?
+        var error: String?
+    }
+    struct MetadataOutput: Encodable {
+        var state: String
+        var reasons: [String]
+        var requests: Int
+    }
+    struct NoteOutput: Encodable {
+        var level: String
+        var message: String
+    }
+
+    var syncId: Int
+    var dryRun: Bool
+    var metadata: MetadataOutput
+    var ops: [OpOutput]
+    var notes: [NoteOutput]
+    var summary: String
+    var exitCode: Int32
+
+    init(_ report: SyncReport) {
+        syncId = report.id
+        dryRun = report.dryRun
+        switch report.metadata {
+        case .complete: metadata = MetadataOutput(state: "complete", reasons: [], requests: report.metadataRequests)
+        case .incomplete(let reasons): metadata = MetadataOutput(state: "incomplete", reasons: reasons, requests: report.metadataRequests)
+        case .unavailable(let reason): metadata = MetadataOutput(state: "unavailable", reasons: [reason], requests: report.metadataRequests)
+        case .cached: metadata = MetadataOutput(state: "cached", reasons: [], requests: 0)
+        }
+        ops = report.plan.enumerated().map { i, planned in
+            var out = OpOutput(command: planned.op.description, action: ChangeAction.name(planned.op), reason: planned.reason,
+                               eniId: planned.eni?.id, eniMac: planned.eni?.mac.description, ifname: planned.eni?.ifname,
+                               outcome: "planned")
+            if i < report.results.count {
+                switch report.results[i].outcome {
+                case .applied: out.outcome = "applied"
+                case .alreadyInPlace: out.outcome = "already-in-place"
+                case .failed(let errno, let message):
+                    out.outcome = "failed"
+                    out.errno = errno
+                    out.error = message
+                }
+            }
+            return out
+        }
+        notes = report.notes.map { NoteOutput(level: $0.level.rawValue, message: $0.message) }
+        summary = report.summary
+        exitCode = report.exitCode
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

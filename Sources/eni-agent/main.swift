@@ -1,1 +1,0 @@
-print("eni-agent: not built yet")
