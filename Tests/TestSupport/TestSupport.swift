@@ -1,1 +1,0 @@
-// Test support: namespaces, links and processes for root integration tests.
