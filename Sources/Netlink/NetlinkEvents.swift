@@ -41,17 +41,22 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
         self.stream = stream
         reader = EventReader(socket: socket, wake: wake, continuation: continuation)
         let reader = self.reader
-        continuation.onTermination = { _ in reader.stop() }
+        // The consumer's task was cancelled, or the stream finished: onTermination then runs
+        // inside the Swift runtime's task-status lock, and the reader's own `finish()` needs that
+        // same lock to resume the consumer. Waiting for the thread there deadlocks; ask it to
+        // stop and let it end on its own.
+        continuation.onTermination = { _ in reader.stop(wait: false) }
         try reader.start()
     }
 
     deinit {
-        reader.stop()
+        reader.stop(wait: true)
     }
 
-    /// Ends the iteration and frees the socket and the thread.
+    /// Ends the iteration and frees the socket and the thread (waits for the thread, unless the
+    /// iteration already ended by cancellation, which only asked it to stop).
     public func stop() {
-        reader.stop()
+        reader.stop(wait: true)
     }
 
     public func makeAsyncIterator() -> AsyncStream<NetlinkEvent>.Iterator {
@@ -65,7 +70,10 @@ private final class EventReader: @unchecked Sendable {
     private let socket: RouteSocket
     private let wake: Int32
     private let continuation: AsyncStream<NetlinkEvent>.Continuation
-    private let state = Mutex<(thread: pthread_t?, stopped: Bool)>((nil, false))
+    /// `stopped`: no one may write `wake` any more (it is written, or closed, under the lock, so
+    /// a write never lands on a closed or reused descriptor). `joinable`: the thread is neither
+    /// joined nor detached yet.
+    private let state = Mutex<(thread: pthread_t?, stopped: Bool, joinable: Bool)>((nil, false, true))
 
     init(socket: RouteSocket, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
         self.socket = socket
@@ -84,40 +92,53 @@ private final class EventReader: @unchecked Sendable {
         state.withLock { $0.thread = thread }
     }
 
-    func stop() {
+    /// Wakes the thread so that it ends. With `wait`, returns once it has (never from the thread
+    /// itself); without, the thread is detached and cleans up alone. Only the first call acts.
+    func stop(wait: Bool) {
         let thread = state.withLock { state -> pthread_t? in
-            guard !state.stopped else { return nil }
-            state.stopped = true
-            return state.thread
+            guard state.joinable, let thread = state.thread else { return nil }
+            state.joinable = false
+            if !state.stopped {
+                state.stopped = true
+                var one: UInt64 = 1
+                _ = write(wake, &one, 8)
+            }
+            return thread
         }
         guard let thread else { return }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
-        if pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) }
+        if wait && pthread_equal(thread, pthread_self()) == 0 {
+            pthread_join(thread, nil)
+        } else {
+            pthread_detach(thread)
+        }
     }
 
     private func loop() {
         let collector = EventCollector(continuation)
-        guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { continuation.finish(); return }
-        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-            let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
-            collector.handle(nlmsg_hdr(msg))
-            return Int32(NL_OK.rawValue)
-        }, Unmanaged.passUnretained(collector).toOpaque())
-        withExtendedLifetime(collector) {
-            var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-            while true {
-                let n = poll(&fds, 2, -1)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 || fds[1].revents != 0 { break }
-                if fds[0].revents & Int16(POLLIN) != 0 {
-                    let rc = nl_recvmsgs(socket.sock, cb)
-                    if rc == -NLE_NOMEM { continuation.yield(.overflow) }
+        if let cb = nl_cb_alloc(NL_CB_DEFAULT) {
+            nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+                let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
+                collector.handle(nlmsg_hdr(msg))
+                return Int32(NL_OK.rawValue)
+            }, Unmanaged.passUnretained(collector).toOpaque())
+            withExtendedLifetime(collector) {
+                var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+                while true {
+                    let n = poll(&fds, 2, -1)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 || fds[1].revents != 0 { break }
+                    if fds[0].revents & Int16(POLLIN) != 0 {
+                        let rc = nl_recvmsgs(socket.sock, cb)
+                        if rc == -NLE_NOMEM { continuation.yield(.overflow) }
+                    }
                 }
             }
+            nl_cb_put(cb)
         }
-        nl_cb_put(cb)
-        close(wake)
+        state.withLock { state in
+            state.stopped = true
+            close(wake)
+        }
         continuation.finish()
     }
 }
