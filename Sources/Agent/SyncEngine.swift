@@ -183,10 +183,18 @@ public actor SyncEngine {
         config.removalGrace = 1
         let empty = InstanceNetwork(primaryMAC: primary, enis: [ENI(mac: primary)])
         let plan = Reconcile.plan(desired: empty, actual: actual, owned: ownership, config: config)
-        let removals = plan.ops.filter(\.op.isRemoval)
-        let results = await netlink.apply(removals.map(\.op))
         var log = logger
         log[metadataKey: "sync_id"] = "cleanup"
+        let (removals, held) = AddressRemovalOrder.arrange(plan.ops.filter(\.op.isRemoval), actual: actual,
+                                                           promotesSecondaries: AddressRemovalOrder.promotesSecondaries)
+        for (planned, bystanders) in held {
+            guard case .removeAddress(let address) = planned.op else { continue }
+            var fields: Logger.Metadata = ["action": "keep", "address": "\(address.address)", "ifname": "\(address.ifname)"]
+            if let id = planned.eni?.id { fields["eni_id"] = "\(id)" }
+            log.warning("left \(address.prefix) on \(address.ifname): with promote_secondaries off, removing it would also remove \(bystanders.map { "\($0.prefix)" }.joined(separator: ", ")), which is not ours",
+                        metadata: fields)
+        }
+        let results = await netlink.apply(removals.map(\.op))
         for (planned, result) in zip(removals, results) { ChangeLog.log(planned, result.outcome, to: log) }
         return results
     }
