@@ -3,6 +3,7 @@ import Metadata
 import Model
 import Netlink
 import ServiceLifecycle
+import Synchronization
 import Systemd
 import UnixSignals
 
@@ -37,6 +38,26 @@ struct LoopTiming: Sendable {
     /// While metadata keeps failing, a reminder is logged this often (one line per state change
     /// otherwise).
     var reminder: Duration = .seconds(300)
+    /// A sync may take the metadata read budget plus this (kernel read and apply) and still count
+    /// as progress for the watchdog; past it the pings stop and systemd restarts the service.
+    var applyAllowance: Duration = .seconds(10)
+}
+
+/// A flag that is set once, shared between the loop and the tasks around it. READY=1 is one:
+/// whichever comes first sends it, the first complete sync (the loop) or the ready timeout (a
+/// timer, so that a read hanging for its whole budget never holds up boot).
+final class OnceFlag: Sendable {
+    private let state = Mutex(false)
+
+    /// True for the one caller that sets it.
+    func claim() -> Bool {
+        state.withLock { set in
+            defer { set = true }
+            return !set
+        }
+    }
+
+    var isSet: Bool { state.withLock { $0 } }
 }
 
 final class AgentService: Service, Sendable {
@@ -58,16 +79,33 @@ final class AgentService: Service, Sendable {
 
     func run() async throws {
         let wakeup = Wakeup()
+        let readiness = OnceFlag()
+        let stopping = OnceFlag()
+        // Trapped before the first sync: SIGHUP's default action would end the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await self.watchKernel(wakeup) }
-            tasks.addTask { await self.watchSignals(wakeup) }
+            tasks.addTask {
+                for await _ in hangups { wakeup.post(.reload) }
+            }
+            tasks.addTask { await self.readyTimeout(readiness) }
             await withGracefulShutdownHandler {
-                await self.loop(wakeup)
+                await self.loop(wakeup, readiness: readiness, stopping: stopping)
             } onGracefulShutdown: {
+                _ = stopping.claim()
                 wakeup.post(.shutdown)
             }
             tasks.cancelAll()
         }
+    }
+
+    /// READY with a degraded STATUS once `ready-timeout` has passed without a complete sync.
+    private func readyTimeout(_ readiness: OnceFlag) async {
+        guard (try? await Task.sleep(for: initialConfig.readyTimeout)) != nil, readiness.claim() else { return }
+        let last = await runtime.engine.lastReport
+        notifier.ready(status: "degraded: no complete sync within \(Self.format(initialConfig.readyTimeout)); "
+                       + (last.map(\.summary) ?? "no metadata read has finished yet"))
+        logger.warning("reporting ready without a complete sync after \(Self.format(initialConfig.readyTimeout)) so that boot goes on; still trying")
     }
 
     /// Kernel events → wake reasons. The stream ending (other than by cancellation) is reported,
@@ -91,20 +129,14 @@ final class AgentService: Service, Sendable {
         if !Task.isCancelled { wakeup.post(.eventsEnded) }
     }
 
-    private func watchSignals(_ wakeup: Wakeup) async {
-        for await _ in await UnixSignalsSequence(trapping: .sighup) { wakeup.post(.reload) }
-    }
-
-    private func loop(_ wakeup: Wakeup) async {
+    private func loop(_ wakeup: Wakeup, readiness: OnceFlag, stopping: OnceFlag) async {
         let clock = ContinuousClock()
         let engine = runtime.engine
         var config = initialConfig
         var log = logger
-        let startedAt = clock.now
         await engine.restoreState()
         notifier.status("starting: first sync")
 
-        var ready = false
         var nextPoll = clock.now                 // the first sync runs at once
         var pendingCache: ContinuousClock.Instant?
         var pendingFull: ContinuousClock.Instant?
@@ -117,11 +149,11 @@ final class AgentService: Service, Sendable {
         var lastReport: SyncReport?
 
         while true {
-            // Feed the watchdog at least twice per interval, from here only: a wedged sync or
-            // apply never reaches this line again.
-            let watchdogTick = notifier.watchdogInterval.map { clock.now + $0 / 2 }
-            let readyDeadline = ready ? nil : startedAt + config.readyTimeout
-            let deadline = [nextPoll, pendingCache, pendingFull, watchdogTick, readyDeadline].compactMap { $0 }.min()!
+            // Feed the watchdog from here (and from `sync` while one runs), never from a timer
+            // of its own: a loop that stops turning stops the pings. A third of the interval
+            // leaves room for a late wake-up.
+            let watchdogTick = notifier.watchdogInterval.map { clock.now + $0 / 3 }
+            let deadline = [nextPoll, pendingCache, pendingFull, watchdogTick].compactMap { $0 }.min()!
             let reasons = await wakeup.wait(until: deadline)
             let now = clock.now
 
@@ -133,7 +165,10 @@ final class AgentService: Service, Sendable {
             if reasons.contains(.linkEvent) { pendingFull = pendingFull ?? now + timing.debounce }
             if reasons.contains(.kernelEvent) { pendingCache = pendingCache ?? now + timing.debounce }
             if reasons.contains(.reload) {
-                notifier.reloading()
+                // Before the first READY there is no reload to announce: systemd still waits for
+                // READY=1 as the end of start-up, which comes from the first complete sync.
+                let announce = readiness.isSet
+                if announce { notifier.reloading() }
                 do {
                     let fresh = try await reload()
                     config = fresh
@@ -145,7 +180,7 @@ final class AgentService: Service, Sendable {
                     log.error("configuration reload failed, keeping the running configuration: \(error)")
                 }
                 nextPoll = now
-                notifier.ready(status: lastReport.map { statusLine($0, failingSince: failingSince, now: now) })
+                if announce { notifier.ready(status: lastReport.map { statusLine($0, failingSince: failingSince, now: now) }) }
             }
 
             // What is due: a full sync (poll, link change, reload) subsumes a cached re-plan.
@@ -158,7 +193,8 @@ final class AgentService: Service, Sendable {
             if let source {
                 if source == .metadata { pendingFull = nil }
                 pendingCache = nil
-                let report = await engine.sync(from: source)
+                let report = await sync(source, limit: config.metadata.readBudget + timing.applyAllowance, vouch: eventsAlive)
+                if stopping.isSet { break }
                 lastReport = report
 
                 if source == .metadata {
@@ -192,20 +228,12 @@ final class AgentService: Service, Sendable {
                                                      hotplugDelay: &hotplugDelay, now: now)
                 }
 
-                if !ready, report.kernelError == nil, case .complete = report.metadata {
-                    ready = true
+                if report.kernelError == nil, case .complete = report.metadata, readiness.claim() {
                     notifier.ready(status: statusLine(report, failingSince: failingSince, now: now))
                     log.notice("ready: \(report.summary)")
                 } else {
                     notifier.status(statusLine(report, failingSince: failingSince, now: now))
                 }
-            }
-            if !ready, let readyDeadline, clock.now >= readyDeadline {
-                ready = true
-                let status = "degraded: no complete sync within \(Self.format(config.readyTimeout))"
-                    + (lastReport.map { "; \($0.summary)" } ?? "")
-                notifier.ready(status: status)
-                log.warning("reporting ready without a complete sync after \(Self.format(config.readyTimeout)) so that boot goes on")
             }
             if eventsAlive { notifier.watchdog() }
         }
@@ -216,6 +244,37 @@ final class AgentService: Service, Sendable {
             log.notice("cleanup on stop: \(results.filter(\.outcome.succeeded).count) objects removed, \(results.filter { !$0.outcome.succeeded }.count) failed")
         } else {
             log.notice("stopping; addresses, routes and rules stay in place")
+        }
+    }
+
+    /// One sync, cancelled by a graceful shutdown (a metadata read can take its whole budget),
+    /// with the watchdog fed while it runs, up to `limit`: a read that waits on a silent
+    /// metadata service is progress, an apply stuck past any budget is not.
+    private func sync(_ source: SyncEngine.Source, limit: Duration, vouch: Bool) async -> SyncReport {
+        let engine = runtime.engine
+        let notifier = notifier
+        return await withTaskGroup(of: SyncReport?.self) { group in
+            group.addTask {
+                await cancelWhenGracefulShutdown { await engine.sync(from: source) }
+            }
+            if vouch, let interval = notifier.watchdogInterval {
+                group.addTask {
+                    let clock = ContinuousClock()
+                    let end = clock.now + limit
+                    while clock.now + interval / 3 < end {
+                        guard (try? await Task.sleep(for: interval / 3)) != nil else { return nil }
+                        notifier.watchdog()
+                    }
+                    return nil
+                }
+            }
+            while let next = await group.next() {
+                if let report = next {
+                    group.cancelAll()
+                    return report
+                }
+            }
+            fatalError("the sync task always returns a report")
         }
     }
 

@@ -101,6 +101,12 @@ public actor SyncEngine {
                 }
                 outcome = reasons.isEmpty ? .complete : .incomplete(reasons: reasons)
             } catch {
+                if Task.isCancelled {
+                    // The daemon is stopping: a read cut short is no reason to touch the kernel.
+                    return SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
+                                      metadata: .unavailable(reason: "cancelled"), metadataRequests: 0, dryRun: dryRun, plan: [],
+                                      results: [], notes: [], managed: [], kernelError: nil)
+                }
                 network = cachedNetwork?.markedIncomplete(reason: "metadata unavailable")
                 outcome = .unavailable(reason: "\(error)")
             }

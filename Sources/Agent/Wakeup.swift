@@ -44,7 +44,8 @@ final class Wakeup: Sendable {
             return state.generation
         }
         let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+            // Cancelled: the wait already ended some other way.
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
             let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
                 guard state.generation == generation else { return nil }
                 state.timedOut = true
