@@ -116,6 +116,10 @@ private final class EventReader: @unchecked Sendable {
     private func loop() {
         let collector = EventCollector(continuation)
         if let cb = nl_cb_alloc(NL_CB_DEFAULT) {
+            // Notifications carry the sequence number of whoever caused them: a fresh callback
+            // set checks sequence numbers (nl_socket_disable_seq_check only changes the socket's
+            // own set), which drops every event as NLE_SEQ_MISMATCH.
+            nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
                 let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
                 collector.handle(nlmsg_hdr(msg))
