@@ -81,10 +81,18 @@ final class AgentService: Service, Sendable {
         let wakeup = Wakeup()
         let readiness = OnceFlag()
         let stopping = OnceFlag()
-        // Trapped before the first sync: SIGHUP's default action would end the process.
+        // Both before the first sync: SIGHUP's default action would end the process, and a
+        // change the first sync's kernel read does not see must come as an event.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let events: NetlinkEvents?
+        do {
+            events = try NetlinkEvents()
+        } catch {
+            events = nil
+            logger.warning("cannot subscribe to kernel network events (\(error)); restoring removed addresses waits for the next poll")
+        }
         await withTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { await self.watchKernel(wakeup) }
+            if let events { tasks.addTask { await self.watchKernel(events, wakeup) } }
             tasks.addTask {
                 for await _ in hangups { wakeup.post(.reload) }
             }
@@ -110,14 +118,7 @@ final class AgentService: Service, Sendable {
 
     /// Kernel events → wake reasons. The stream ending (other than by cancellation) is reported,
     /// so that the watchdog stops being fed by a loop that no longer sees the kernel.
-    private func watchKernel(_ wakeup: Wakeup) async {
-        let events: NetlinkEvents
-        do {
-            events = try NetlinkEvents()
-        } catch {
-            logger.warning("cannot subscribe to kernel network events (\(error)); restoring removed addresses waits for the next poll")
-            return
-        }
+    private func watchKernel(_ events: NetlinkEvents, _ wakeup: Wakeup) async {
         for await event in events {
             switch event {
             case .linkAdded, .linkRemoved, .overflow: wakeup.post(.linkEvent)
