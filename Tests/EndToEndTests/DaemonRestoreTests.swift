@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Kernel events: what someone else removes is put back from the cached metadata read, at
+/// once and without asking the metadata service; and the loop never runs two cycles at once.
+@Suite(.requiresRoot) struct DaemonRestoreTests {
+    /// A poll far away, so that anything that happens within a test comes from kernel events.
+    static let quietPoll = ["ENI_AGENT_POLL_INTERVAL": "60s"]
+
+    @Test func anOwnedAddressDeletedIsRestoredWithinOneSecondWithoutAMetadataRead() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        // Kernel-secondary addresses only: deleting a subnet's first address takes the others
+        // with it (promote_secondaries is off here), which is another test's subject.
+        let victims = [("eth1", "192.168.1.212/24"), ("eth1", "192.168.1.213/24"), ("eth2", "192.168.1.222/24"),
+                       ("eth0", "192.168.1.202/24"), ("eth1", "2408:4005:3a4:ab00::212/64")]
+        let monitor = try await KernelMonitor(run.lab.ecs)
+        defer { monitor.stop() }
+        let requestsBefore = try run.lab.metadataRequests()
+        for i in 0..<10 {
+            let (link, address) = victims[i % victims.count]
+            try run.lab.ecs.ip("addr", "del", address, "dev", link)
+            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(5)) {
+                (try? run.lab.addresses(link).contains(address)) ?? false
+            }
+            #expect(restored, "\(address) on \(link) not restored\n\(run.diagnostics)")
+        }
+        #expect(try run.lab.metadataRequests() == requestsBefore, "a restore read the metadata service")
+        // Between the kernel's deletion event and its addition event, as `ip monitor` saw them.
+        let measured = victims.flatMap { link, address in monitor.restoreLatencies(" \(link)    inet\(address.contains(":") ? "6" : "") \(address) ") }
+        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil && $0! <= .seconds(1) }, "\(measured)\n\(monitor.events)")
+        let latencies = measured.compactMap { $0 }
+        report("deleted address -> restored (kernel event to kernel event): median \(median(latencies).ms) ms, max \(latencies.max()!.ms) ms over \(latencies.count) (\(latencies.map(\.ms)) ms)")
+
+        // One notice per change, with the fields journalctl filters on.
+        let restore = try #require(run.lines("notice", containing: "added 192.168.1.212/24 on eth1").last, "\(run.diagnostics)")
+        #expect(restore.fields["action"] == "add")
+        #expect(restore.fields["address"] == "192.168.1.212")
+        #expect(restore.fields["eni_id"] == "eni-bp1d66qjxb3qoin3ex02")
+        #expect(restore.fields["ifname"] == "eth1")
+        #expect(restore.fields["sync_id"].flatMap(Int.init).map { $0 > 1 } == true, "\(restore)")
+    }
+
+    @Test func anOwnedRuleDeletedIsRestoredWithinOneSecondWithoutAMetadataRead() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let owned = try Self.ownedRules(run.lab)
+        let victims = [("", "from 192.168.1.212 lookup 100"), ("", "from 192.168.1.222 lookup 200"),
+                       ("", "lookup main suppress_prefixlength 0"), ("-6", "from 2408:4005:3a4:ab00::212 lookup 100"),
+                       ("-6", "lookup main suppress_prefixlength 0")].map { family, pattern in
+            owned.first { $0.family == family && $0.line.contains(pattern) }
+        }
+        let rules = try #require(victims as? [OwnedRule], "\(owned)")
+        let monitor = try await KernelMonitor(run.lab.ecs)
+        defer { monitor.stop() }
+        let requestsBefore = try run.lab.metadataRequests()
+        for i in 0..<10 {
+            let rule = rules[i % rules.count]
+            try Command.check(["ip", "-n", run.lab.ecs.name] + rule.deleteArguments)
+            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(5)) {
+                (try? Self.ownedRules(run.lab).contains(rule)) ?? false
+            }
+            #expect(restored, "\(rule) not restored\n\(run.diagnostics)")
+        }
+        #expect(try run.lab.metadataRequests() == requestsBefore, "a restore read the metadata service")
+        // The two suppress rules print alike; each is deleted and restored before the next.
+        let measured = Set(rules.map { "\($0.priority):\t\($0.line) " }).flatMap { monitor.restoreLatencies($0) }
+        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil && $0! <= .seconds(1) }, "\(measured)\n\(monitor.events)")
+        let latencies = measured.compactMap { $0 }
+        report("deleted rule -> restored (kernel event to kernel event): median \(median(latencies).ms) ms, max \(latencies.max()!.ms) ms over \(latencies.count) (\(latencies.map(\.ms)) ms)")
+    }
+
+    @Test func aSecondaryENITakenDownComesBackUpWithItsRoutesWithoutAMetadataRead() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let before = try run.lab.kernelPicture()
+        let requestsBefore = try run.lab.metadataRequests()
+        // Down flushes the link's routes in every table (and its IPv6 addresses).
+        try run.lab.ecs.ip("link", "set", "eth2", "down")
+        let back = await eventually(timeout: .seconds(2), every: .milliseconds(5)) {
+            (try? run.lab.kernelPicture()).map { $0.addresses == before.addresses && $0.routes == before.routes } ?? false
+        }
+        let after = try run.lab.kernelPicture()
+        #expect(back, "\(after)\n\(run.diagnostics)")
+        #expect(try run.lab.routeGet("8.8.8.8", from: "192.168.1.222").contains("dev eth2"))
+        #expect(try run.lab.metadataRequests() == requestsBefore)
+    }
+
+    /// A read held up by the metadata service for 1.5 s while addresses are deleted under it: no
+    /// second cycle starts meanwhile (nothing is restored before the read returns), and the
+    /// events that came during the cycle make exactly one more.
+    @Test func cyclesNeverOverlapAndEventsDuringACycleScheduleExactlyOneMore() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll.merging(["ENI_AGENT_LOG_LEVEL": "debug"]) { $1 })
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let macsPath = "/latest/meta-data/network/interfaces/macs/"
+        try run.lab.admin("PUT", "/_sim/faults", body: #"[{"path": "\#(macsPath)", "delayMs": 1500, "times": 1}]"#)
+        let macsReads = { (try? run.lab.admin("GET", "/_sim/counters")).flatMap { text in
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]).flatMap { ($0["byPath"] as? [String: Int])?[macsPath] }
+        } ?? 0 }
+        let readsBefore = macsReads()
+        let syncsBefore = Self.syncLines(run).count
+
+        // A new link is a reason for a metadata read (it may be an ENI being hot-plugged).
+        try run.lab.ecs.ip("link", "add", "vtest0", "type", "veth", "peer", "name", "vtest1")
+        #expect(await eventually(timeout: .seconds(2), every: .milliseconds(2)) { macsReads() > readsBefore }, "\(run.diagnostics)")
+        let readStarted = ContinuousClock.now
+        let deleted = [("eth1", "192.168.1.212/24"), ("eth1", "192.168.1.213/24"), ("eth2", "192.168.1.222/24")]
+        for (link, address) in deleted { try run.lab.ecs.ip("addr", "del", address, "dev", link) }
+
+        let restored = await eventually(timeout: .seconds(5), every: .milliseconds(5)) {
+            deleted.allSatisfy { link, address in (try? run.lab.addresses(link).contains(address)) ?? false }
+        }
+        let restoredAfter = ContinuousClock.now - readStarted
+        #expect(restored, "\(run.diagnostics)")
+        #expect(restoredAfter >= .milliseconds(1400), "restored \(restoredAfter.ms) ms into a 1500 ms read: a cycle ran alongside it")
+
+        // Quiet now (the poll is a minute away): the cycles that ran are all there is.
+        try await Task.sleep(for: .seconds(1))
+        let syncs = Array(Self.syncLines(run).dropFirst(syncsBefore))
+        report("cycles after a 1.5 s read with 3 deletions and a new link during it: \(syncs.map { "#\($0.id) \($0.ms) ms \($0.requests) req" })")
+        #expect(syncs.count == 2, "\(syncs)\n\(run.diagnostics)")
+        if syncs.count == 2 {
+            #expect(syncs[0].ms >= 1400 && syncs[0].requests > 0, "\(syncs[0])")
+            #expect(syncs[1].id == syncs[0].id + 1 && syncs[1].requests == 0, "\(syncs[1])")
+        }
+    }
+
+    struct SyncLine: CustomStringConvertible {
+        var id: Int
+        var ms: Int
+        var requests: Int
+        var description: String { "#\(id) \(ms) ms \(requests) requests" }
+    }
+
+    /// The engine's debug line at the end of every cycle: `sync #7: … in 12 ms, 0 metadata requests`.
+    static func syncLines(_ run: DaemonLab) -> [SyncLine] {
+        let pattern = try! NSRegularExpression(pattern: #"^sync #(\d+): .* in (\d+) ms, (\d+) metadata requests$"#)
+        return run.lines("debug").compactMap { line in
+            let text = line.message
+            guard let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) else { return nil }
+            func int(_ i: Int) -> Int { Int(text[Range(match.range(at: i), in: text)!])! }
+            return SyncLine(id: int(1), ms: int(2), requests: int(3))
+        }
+    }
+
+    struct OwnedRule: Hashable, CustomStringConvertible {
+        var family: String
+        var priority: String
+        /// The selector and action as `ip rule` prints them, without the priority and protocol.
+        var line: String
+        var deleteArguments: [String] {
+            (family.isEmpty ? [] : [family]) + ["rule", "del", "priority", priority] + line.split(separator: " ").map(String.init)
+        }
+        var description: String { "\(family) \(priority): \(line)" }
+    }
+
+    static func ownedRules(_ lab: LabFixture) throws -> [OwnedRule] {
+        try ["", "-6"].flatMap { family in
+            try (family.isEmpty ? lab.ecs.ip("rule") : lab.ecs.ip("-6", "rule")).split(separator: "\n").compactMap { raw -> OwnedRule? in
+                let text = String(raw)
+                guard let colon = text.firstIndex(of: ":"), text.contains("proto 233") || text.contains("proto eni-agent") else { return nil }
+                let body = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: " proto 233", with: "").replacingOccurrences(of: " proto eni-agent", with: "")
+                return OwnedRule(family: family, priority: String(text[..<colon]), line: body)
+            }
+        }
+    }
+}
