@@ -19,6 +19,7 @@ public actor SyncEngine {
     private var cachedNetwork: InstanceNetwork?
     private var syncCount = 0
     private var lastNotes: Set<String> = []
+    private var lastDiagnostics: Set<String> = []
     public private(set) var lastReport: SyncReport?
 
     public enum Source: Sendable {
@@ -88,11 +89,7 @@ public actor SyncEngine {
             do {
                 let read = try await metadata.read()
                 requests = read.requests
-                for diagnostic in read.diagnostics {
-                    var fields: Logger.Metadata = ["key": "\(diagnostic.key)"]
-                    if let mac = diagnostic.mac { fields["eni_mac"] = "\(mac)" }
-                    log.warning("metadata \(diagnostic.key) = \(diagnostic.value): \(diagnostic.problem)", metadata: fields)
-                }
+                logDiagnostics(read.diagnostics, log: log)
                 network = read.network
                 cachedNetwork = read.network
                 let reasons = read.network.enis.compactMap { eni -> String? in
@@ -160,6 +157,24 @@ public actor SyncEngine {
             log.warning("cannot write the state file \(store.path): \(error); ownership of addresses rests on kernel marks until it can")
         }
         return report
+    }
+
+    /// Like plan notes, a metadata problem is logged when it appears, not on every poll while
+    /// it lasts (a malformed key would otherwise log 8,640 warnings a day). A key that answered
+    /// after retries is not a problem with the data: info, not warning.
+    private func logDiagnostics(_ diagnostics: [MetadataDiagnostic], log: Logger) {
+        func identity(_ d: MetadataDiagnostic) -> String { "\(d.mac?.description ?? "-")/\(d.key)=\(d.value)" }
+        for diagnostic in diagnostics where !lastDiagnostics.contains(identity(diagnostic)) {
+            var fields: Logger.Metadata = ["key": "\(diagnostic.key)"]
+            if let mac = diagnostic.mac { fields["eni_mac"] = "\(mac)" }
+            let subject = diagnostic.value.isEmpty ? "metadata \(diagnostic.key)" : "metadata \(diagnostic.key) = \(diagnostic.value)"
+            if diagnostic.value.isEmpty && diagnostic.problem.hasPrefix("answered after") {
+                log.info("\(subject): \(diagnostic.problem)", metadata: fields)
+            } else {
+                log.warning("\(subject): \(diagnostic.problem)", metadata: fields)
+            }
+        }
+        lastDiagnostics = Set(diagnostics.map(identity))
     }
 
     /// Notes are logged when they first appear, not every cycle: a daemon that polls every 10 s
