@@ -60,6 +60,36 @@ final class OnceFlag: Sendable {
     var isSet: Bool { state.withLock { $0 } }
 }
 
+/// Stopping, and the sync to cancel when it happens: a metadata read can take its whole budget,
+/// and SIGTERM must not wait for it. One lock for both, so that a sync that starts as the stop
+/// comes is cancelled either by the stop (registered first) or by the registration (stop first).
+final class Shutdown: Sendable {
+    private let state = Mutex<(stopping: Bool, sync: Task<SyncReport, Never>?)>((false, nil))
+
+    func request() {
+        let sync = state.withLock { state in
+            state.stopping = true
+            return state.sync
+        }
+        sync?.cancel()
+    }
+
+    var isRequested: Bool { state.withLock { $0.stopping } }
+
+    /// Runs `operation` as the sync a stop cancels.
+    func run(_ operation: @escaping @Sendable () async -> SyncReport) async -> SyncReport {
+        let task = Task { await operation() }
+        let stopping = state.withLock { state in
+            state.sync = task
+            return state.stopping
+        }
+        if stopping { task.cancel() }
+        let report = await task.value
+        state.withLock { $0.sync = nil }
+        return report
+    }
+}
+
 final class AgentService: Service, Sendable {
     let runtime: AgentRuntime
     let initialConfig: AgentConfig
@@ -80,7 +110,7 @@ final class AgentService: Service, Sendable {
     func run() async throws {
         let wakeup = Wakeup()
         let readiness = OnceFlag()
-        let stopping = OnceFlag()
+        let shutdown = Shutdown()
         // Both before the first sync: SIGHUP's default action would end the process, and a
         // change the first sync's kernel read does not see must come as an event.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
@@ -98,9 +128,9 @@ final class AgentService: Service, Sendable {
             }
             tasks.addTask { await self.readyTimeout(readiness) }
             await withGracefulShutdownHandler {
-                await self.loop(wakeup, readiness: readiness, stopping: stopping)
+                await self.loop(wakeup, readiness: readiness, shutdown: shutdown)
             } onGracefulShutdown: {
-                _ = stopping.claim()
+                shutdown.request()
                 wakeup.post(.shutdown)
             }
             tasks.cancelAll()
@@ -130,7 +160,7 @@ final class AgentService: Service, Sendable {
         if !Task.isCancelled { wakeup.post(.eventsEnded) }
     }
 
-    private func loop(_ wakeup: Wakeup, readiness: OnceFlag, stopping: OnceFlag) async {
+    private func loop(_ wakeup: Wakeup, readiness: OnceFlag, shutdown: Shutdown) async {
         let clock = ContinuousClock()
         let engine = runtime.engine
         var config = initialConfig
@@ -194,8 +224,9 @@ final class AgentService: Service, Sendable {
             if let source {
                 if source == .metadata { pendingFull = nil }
                 pendingCache = nil
-                let report = await sync(source, limit: config.metadata.readBudget + timing.applyAllowance, vouch: eventsAlive)
-                if stopping.isSet { break }
+                let report = await sync(source, limit: config.metadata.readBudget + timing.applyAllowance, vouch: eventsAlive,
+                                        shutdown: shutdown)
+                if shutdown.isRequested { break }
                 lastReport = report
 
                 if source == .metadata {
@@ -251,32 +282,22 @@ final class AgentService: Service, Sendable {
     /// One sync, cancelled by a graceful shutdown (a metadata read can take its whole budget),
     /// with the watchdog fed while it runs, up to `limit`: a read that waits on a silent
     /// metadata service is progress, an apply stuck past any budget is not.
-    private func sync(_ source: SyncEngine.Source, limit: Duration, vouch: Bool) async -> SyncReport {
+    private func sync(_ source: SyncEngine.Source, limit: Duration, vouch: Bool, shutdown: Shutdown) async -> SyncReport {
         let engine = runtime.engine
         let notifier = notifier
-        return await withTaskGroup(of: SyncReport?.self) { group in
-            group.addTask {
-                await cancelWhenGracefulShutdown { await engine.sync(from: source) }
-            }
-            if vouch, let interval = notifier.watchdogInterval {
-                group.addTask {
-                    let clock = ContinuousClock()
-                    let end = clock.now + limit
-                    while clock.now + interval / 3 < end {
-                        guard (try? await Task.sleep(for: interval / 3)) != nil else { return nil }
-                        notifier.watchdog()
-                    }
-                    return nil
+        let pinger = notifier.watchdogInterval.flatMap { interval in
+            vouch ? Task {
+                let clock = ContinuousClock()
+                let end = clock.now + limit
+                while clock.now + interval / 3 < end {
+                    guard (try? await Task.sleep(for: interval / 3)) != nil else { return }
+                    notifier.watchdog()
                 }
-            }
-            while let next = await group.next() {
-                if let report = next {
-                    group.cancelAll()
-                    return report
-                }
-            }
-            fatalError("the sync task always returns a report")
+            } : nil
         }
+        let report = await shutdown.run { await engine.sync(from: source) }
+        pinger?.cancel()
+        return report
     }
 
     /// Poll interval ±10 %, or the hot-plug schedule, or the IMDS backoff.
