@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// SIGHUP: the configuration file is read again; a bad one changes nothing but a log line.
+@Suite(.requiresRoot) struct DaemonReloadTests {
+    /// Each bad file, and the text its error line must name.
+    static let badConfigurations: [(file: String, names: String)] = [
+        ("ENI_AGENT_IMDS_TIMEOUT=soon", "ENI_AGENT_IMDS_TIMEOUT"),
+        ("ENI_AGENT_NO_SUCH_KEY=1", "ENI_AGENT_NO_SUCH_KEY"),
+        ("ENI_AGENT_REMOVAL_GRACE=-3", "ENI_AGENT_REMOVAL_GRACE"),
+        ("this is not a KEY=value line at all", "eni-agent.env:2"),
+    ]
+
+    @Test(arguments: badConfigurations.indices)
+    func aBadConfigurationOnSighupIsLoggedAndTheOldOneStaysInEffect(index: Int) async throws {
+        let (file, names) = Self.badConfigurations[index]
+        let run = try await DaemonLab.start(environment: ["ENI_AGENT_POLL_INTERVAL": "60s"])
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        try run.lab.writeConfig(file)
+        let count = run.notify.messages.count
+        run.daemon.signal(SIGHUP)
+        let logged = await eventually { !run.lines("error", containing: "reload failed").isEmpty }
+        #expect(logged, "\(run.diagnostics)")
+        let error = try #require(run.lines("error", containing: "reload failed").first)
+        #expect(error.message.contains(names), "\(error)")
+        #expect(error.message.contains("keeping the running configuration"), "\(error)")
+        // systemd still hears the reload end: RELOADING=1 then READY=1.
+        #expect(await eventually { run.notify.first("READY", "1", from: count) != nil }, "\(run.diagnostics)")
+        #expect(run.notify.first("RELOADING", "1", from: count) != nil)
+
+        // Still running, still restoring from events with the configuration it had.
+        try run.lab.ecs.ip("addr", "del", "192.168.1.212/24", "dev", "eth1")
+        let restored = await eventually(timeout: .seconds(2)) { (try? run.lab.addresses("eth1").contains("192.168.1.212/24")) ?? false }
+        #expect(restored && run.daemon.isRunning, "\(run.diagnostics)")
+        #expect(run.lines("notice", containing: "configuration reloaded").isEmpty)
+    }
+
+    @Test func aGoodConfigurationOnSighupTakesEffect() async throws {
+        let run = try await DaemonLab.start(environment: ["ENI_AGENT_POLL_INTERVAL": "60s"])
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        try run.lab.writeConfig("ENI_AGENT_IGNORE_INTERFACES=eth2")
+        run.daemon.signal(SIGHUP)
+        #expect(await eventually { !run.lines("notice", containing: "configuration reloaded").isEmpty }, "\(run.diagnostics)")
+        // The reload re-reads metadata at once; the planner then says it leaves eth2 alone.
+        #expect(await eventually { !run.lines("info", containing: "eth2").filter { $0.message.contains("ignored by configuration") }.isEmpty },
+                "\(run.diagnostics)")
+
+        // eth2 is no longer managed: what is removed there stays removed; eth1 still is.
+        try run.lab.ecs.ip("addr", "del", "192.168.1.222/24", "dev", "eth2")
+        try run.lab.ecs.ip("addr", "del", "192.168.1.212/24", "dev", "eth1")
+        let eth1 = await eventually(timeout: .seconds(2)) { (try? run.lab.addresses("eth1").contains("192.168.1.212/24")) ?? false }
+        #expect(eth1, "\(run.diagnostics)")
+        try await Task.sleep(for: .seconds(1))  // the point: time passes and eth2 is left alone
+        #expect(try !run.lab.addresses("eth2").contains("192.168.1.222/24"), "\(run.diagnostics)")
+        // Ignoring a link is not removing it: the rest of eth2's configuration stays.
+        #expect(try run.lab.addresses("eth2").contains("192.168.1.221/24"))
+        #expect(try run.lab.routeGet("8.8.8.8", from: "192.168.1.221").contains("dev eth2"))
+    }
+}
