@@ -22,7 +22,7 @@ import TestSupport
         for i in 0..<10 {
             let (link, address) = victims[i % victims.count]
             try run.lab.ecs.ip("addr", "del", address, "dev", link)
-            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(5)) {
+            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(10)) {
                 (try? run.lab.addresses(link).contains(address)) ?? false
             }
             #expect(restored, "\(address) on \(link) not restored\n\(run.diagnostics)")
@@ -60,7 +60,7 @@ import TestSupport
         for i in 0..<10 {
             let rule = rules[i % rules.count]
             try Command.check(["ip", "-n", run.lab.ecs.name] + rule.deleteArguments)
-            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(5)) {
+            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(10)) {
                 (try? Self.ownedRules(run.lab).contains(rule)) ?? false
             }
             #expect(restored, "\(rule) not restored\n\(run.diagnostics)")
@@ -81,7 +81,7 @@ import TestSupport
         let requestsBefore = try run.lab.metadataRequests()
         // Down flushes the link's routes in every table (and its IPv6 addresses).
         try run.lab.ecs.ip("link", "set", "eth2", "down")
-        let back = await eventually(timeout: .seconds(2), every: .milliseconds(5)) {
+        let back = await eventually(timeout: .seconds(2), every: .milliseconds(10)) {
             (try? run.lab.kernelPicture()).map { $0.addresses == before.addresses && $0.routes == before.routes } ?? false
         }
         let after = try run.lab.kernelPicture()
@@ -108,13 +108,13 @@ import TestSupport
 
         // A new link is a reason for a metadata read (it may be an ENI being hot-plugged).
         try run.lab.ecs.ip("link", "add", "vtest0", "type", "veth", "peer", "name", "vtest1")
-        #expect(await eventually(timeout: .seconds(2), every: .milliseconds(2)) { macsReads() > readsBefore }, "\(run.diagnostics)")
+        #expect(await eventually(timeout: .seconds(2), every: .milliseconds(10)) { macsReads() > readsBefore }, "\(run.diagnostics)")
         let deleted = [("eth1", "192.168.1.212/24"), ("eth1", "192.168.1.213/24"), ("eth2", "192.168.1.222/24")]
         for (link, address) in deleted { try run.lab.ecs.ip("addr", "del", address, "dev", link) }
         // The scenario holds only if the slow cycle is still running now.
         try #require(slow() == nil, "the machine took 3 s to delete three addresses")
 
-        let restored = await eventually(timeout: .seconds(6), every: .milliseconds(5)) {
+        let restored = await eventually(timeout: .seconds(6), every: .milliseconds(10)) {
             deleted.allSatisfy { link, address in (try? run.lab.addresses(link).contains(address)) ?? false }
         }
         #expect(restored, "\(run.diagnostics)")

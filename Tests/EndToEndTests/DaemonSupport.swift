@@ -90,6 +90,34 @@ final class NotifySocket: @unchecked Sendable {
     deinit { close() }
 }
 
+/// How many daemon labs run at once. Every test here is a few namespaces, a simulator and a
+/// daemon; started all together (Swift Testing runs every test in parallel) they starve the
+/// in-process timing tests of the other suites on a 2-core machine. Four at a time keeps the
+/// whole run about as short (the longest test is 47 s) and the machine responsive.
+actor LabSlots {
+    static let shared = LabSlots(limit: 4)
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { free = limit }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
 /// A lab with the daemon running in it, its stderr read as plain log lines.
 final class DaemonLab: @unchecked Sendable {
     let lab: LabFixture
@@ -101,7 +129,14 @@ final class DaemonLab: @unchecked Sendable {
     /// `watchdog` sets WATCHDOG_USEC.
     static func start(enis: Int = 3, config: String = "", environment: [String: String] = [:],
                       watchdog: Duration? = nil, beforeDaemon: (LabFixture) throws -> Void = { _ in }) async throws -> DaemonLab {
-        let lab = try await LabFixture.start(enis: enis, config: config)
+        await LabSlots.shared.acquire()
+        let lab: LabFixture
+        do {
+            lab = try await LabFixture.start(enis: enis, config: config)
+        } catch {
+            await LabSlots.shared.release()
+            throw error
+        }
         do {
             let notify = try NotifySocket()
             let harness = DaemonLab(lab: lab, notify: notify)
@@ -118,6 +153,7 @@ final class DaemonLab: @unchecked Sendable {
             return harness
         } catch {
             lab.destroy()
+            await LabSlots.shared.release()
             throw error
         }
     }
@@ -132,12 +168,13 @@ final class DaemonLab: @unchecked Sendable {
         if let daemon, daemon.isRunning { daemon.signal(SIGKILL) }
         notify.close()
         lab.destroy()
+        Task { await LabSlots.shared.release() }
     }
 
     /// Waits for READY=1; fails the test with the daemon's output if it does not come.
     @discardableResult
     func waitReady(timeout: Duration = .seconds(15), sourceLocation: SourceLocation = #_sourceLocation) async -> NotifyMessage? {
-        let ready = await eventually(timeout: timeout, every: .milliseconds(5)) { notify.first("READY", "1") != nil || !daemon.isRunning }
+        let ready = await eventually(timeout: timeout, every: .milliseconds(10)) { notify.first("READY", "1") != nil || !daemon.isRunning }
         let message = notify.first("READY", "1")?.1
         if !ready || message == nil {
             Issue.record("no READY=1 within \(timeout): \(diagnostics)", sourceLocation: sourceLocation)
