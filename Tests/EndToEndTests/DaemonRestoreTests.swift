@@ -181,3 +181,31 @@ import TestSupport
         }
     }
 }
+
+extension DaemonRestoreTests {
+    /// `eni-agent status` while the daemon runs: the state file it reads is kept current.
+    @Test func statusReadsTheStateFileTheDaemonKeepsCurrent() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        func status() throws -> [String: Any] {
+            let result = try run.lab.agent(["status", "--json"])
+            guard result.status == 0, let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+                throw TestFailure("\(result)")
+            }
+            return json
+        }
+        func lastSync(_ json: [String: Any]) -> Int { (json["lastSync"] as? [String: Any])?["id"] as? Int ?? -1 }
+        let before = try status()
+        #expect(before["writerRunning"] as? Bool == true && before["pid"] as? Int == Int(run.daemon.pid), "\(before)")
+        let eth1 = (before["enis"] as? [[String: Any]])?.first { $0["ifname"] as? String == "eth1" }
+        let states = (eth1?["addresses"] as? [[String: Any]] ?? []).map { "\($0["address"] ?? "") \($0["state"] ?? "")" }
+        #expect(states.contains("192.168.1.212/24 owned"), "\(states)")
+
+        try run.lab.ecs.ip("addr", "del", "192.168.1.212/24", "dev", "eth1")
+        #expect(await eventually { (try? run.lab.addresses("eth1").contains("192.168.1.212/24")) ?? false })
+        let updated = await eventually { ((try? status()).map(lastSync) ?? -1) > lastSync(before) }
+        let after = try status()
+        #expect(updated, "\(after)")
+    }
+}
