@@ -49,7 +49,8 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
         reader.stop()
     }
 
-    /// Ends the iteration and frees the socket and the thread.
+    /// Ends the iteration; the reader thread then closes the socket and exits (promptly, but
+    /// without this call waiting for it).
     public func stop() {
         reader.stop()
     }
@@ -60,17 +61,19 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
 }
 
 /// The thread that reads the event socket: poll() on it and an eventfd that `stop()` writes.
+/// The thread is detached and owns the socket: `stop()` only signals, never waits, because it
+/// may run inside a task's cancellation (AsyncStream's onTermination) where waiting for a
+/// thread that is itself resuming that task would deadlock.
 private final class EventReader: @unchecked Sendable {
-    // Owned by the reader thread once started; `state` guards the hand-off.
+    // Owned by the reader thread once started; `state` guards the eventfd's lifetime.
     private let socket: RouteSocket
-    private let wake: Int32
     private let continuation: AsyncStream<NetlinkEvent>.Continuation
-    private let state = Mutex<(thread: pthread_t?, stopped: Bool)>((nil, false))
+    private let state: Mutex<(wake: Int32, stopped: Bool)>
 
     init(socket: RouteSocket, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
         self.socket = socket
-        self.wake = wake
         self.continuation = continuation
+        state = Mutex((wake, false))
     }
 
     func start() throws(NetlinkError) {
@@ -81,43 +84,49 @@ private final class EventReader: @unchecked Sendable {
             return nil
         }, Unmanaged.passRetained(self).toOpaque())
         guard rc == 0 else { throw NetlinkError.system("start the event thread", rc) }
-        state.withLock { $0.thread = thread }
+        pthread_detach(thread)
     }
 
+    /// Asks the thread to finish; returns at once.
     func stop() {
-        let thread = state.withLock { state -> pthread_t? in
-            guard !state.stopped else { return nil }
+        state.withLock { state in
+            guard !state.stopped else { return }
             state.stopped = true
-            return state.thread
+            var one: UInt64 = 1
+            _ = write(state.wake, &one, 8)
         }
-        guard let thread else { return }
-        var one: UInt64 = 1
-        _ = write(wake, &one, 8)
-        if pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) }
     }
 
     private func loop() {
+        let wake = state.withLock { $0.wake }
         let collector = EventCollector(continuation)
-        guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { continuation.finish(); return }
-        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-            let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
-            collector.handle(nlmsg_hdr(msg))
-            return Int32(NL_OK.rawValue)
-        }, Unmanaged.passUnretained(collector).toOpaque())
-        withExtendedLifetime(collector) {
-            var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-            while true {
-                let n = poll(&fds, 2, -1)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 || fds[1].revents != 0 { break }
-                if fds[0].revents & Int16(POLLIN) != 0 {
-                    let rc = nl_recvmsgs(socket.sock, cb)
-                    if rc == -NLE_NOMEM { continuation.yield(.overflow) }
+        if let cb = nl_cb_alloc(NL_CB_DEFAULT) {
+            // Multicast messages carry sequence number 0: the default check would drop them all.
+            nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
+            nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+                let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
+                collector.handle(nlmsg_hdr(msg))
+                return Int32(NL_OK.rawValue)
+            }, Unmanaged.passUnretained(collector).toOpaque())
+            withExtendedLifetime(collector) {
+                var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+                while true {
+                    let n = poll(&fds, 2, -1)
+                    if n < 0 && errno == EINTR { continue }
+                    if n < 0 || fds[1].revents != 0 { break }
+                    if fds[0].revents & Int16(POLLIN) != 0 {
+                        let rc = nl_recvmsgs(socket.sock, cb)
+                        if rc == -NLE_NOMEM { continuation.yield(.overflow) }
+                    }
                 }
             }
+            nl_cb_put(cb)
         }
-        nl_cb_put(cb)
-        close(wake)
+        state.withLock { state in
+            state.stopped = true
+            close(state.wake)
+            state.wake = -1
+        }
         continuation.finish()
     }
 }
