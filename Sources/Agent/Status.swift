@@ -108,7 +108,7 @@ public struct StatusReport: Sendable, Codable {
         }
         if let last = lastSync {
             let result = last.exitCode == 0 ? "converged" : last.exitCode == 69 ? "metadata incomplete, nothing removed" : "some operations failed"
-            lines.append("last sync #\(last.id) at \(last.at): \(result); \(last.summary)")
+            lines.append("last sync #\(last.id) at \(last.at): \(result), \(last.changes) changes, \(last.failures.count) failed")
             for failure in last.failures.prefix(5) { lines.append("  failed: \(failure)") }
         }
         for eni in enis {
