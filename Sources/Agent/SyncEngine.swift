@@ -106,6 +106,15 @@ public actor SyncEngine {
             }
         }
 
+        var phases = SyncReport.Phases()
+        var mark = started
+        func lap() -> Double {
+            let now = clock.now
+            defer { mark = now }
+            return mark.duration(to: now).milliseconds
+        }
+        phases.metadata = lap()
+
         // Kernel.
         let actual: KernelState
         do {
@@ -117,7 +126,9 @@ public actor SyncEngine {
                                      notes: [], managed: [], kernelError: "\(error)"), network: network, log: log)
         }
 
+        phases.kernelRead = lap()
         let plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+        phases.plan = lap()
         if case .complete = outcome, !plan.removalsAllowed {
             // The planner found a problem the metadata client did not (a rejected value).
             outcome = .incomplete(reasons: plan.notes.filter { $0.level == .warning }.map(\.message))
@@ -135,11 +146,15 @@ public actor SyncEngine {
             ownership = plan.ownership
         }
 
+        phases.apply = lap()
         var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
                                 metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: plan.ops,
                                 results: results, notes: plan.notes, managed: plan.managed, kernelError: nil)
         report.unlistedNICs = Self.unlistedNICs(actual, network, config.plan)
-        return finish(report, network: network, log: log)
+        report.phases = phases
+        report = finish(report, network: network, log: log)
+        report.phases.persist = lap()
+        return report
     }
 
     private func finish(_ report: SyncReport, network: InstanceNetwork?, log: Logger) -> SyncReport {
