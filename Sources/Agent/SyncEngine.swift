@@ -138,6 +138,7 @@ public actor SyncEngine {
         var results: [OpResult] = []
         if !dryRun && !plan.ops.isEmpty {
             results = await netlink.apply(plan.ops.map(\.op))
+            phases.apply = lap()
             let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
                                   uniquingKeysWith: { first, _ in first })
             ownership = plan.ownership.recording(results, macs: macs)
@@ -146,7 +147,7 @@ public actor SyncEngine {
             ownership = plan.ownership
         }
 
-        phases.apply = lap()
+        if results.isEmpty { phases.apply = lap() } else { phases.log = lap() }
         var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
                                 metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: plan.ops,
                                 results: results, notes: plan.notes, managed: plan.managed, kernelError: nil)

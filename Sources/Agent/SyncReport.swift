@@ -38,6 +38,8 @@ public struct SyncReport: Sendable, Codable {
         public var kernelRead = 0.0
         public var plan = 0.0
         public var apply = 0.0
+        /// Recording ownership and logging each change.
+        public var log = 0.0
         public var persist = 0.0
     }
 
