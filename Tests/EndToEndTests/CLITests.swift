@@ -4,7 +4,7 @@ import TestSupport
 
 /// The command line of DESIGN.md section 6: `--dry-run`, the `--json` documents, `status`,
 /// `--version`, usage errors and the CAP_NET_ADMIN check.
-@Suite(.requiresRoot) struct CLITests {
+@Suite(.requiresRoot, .blockingWork) struct CLITests {
     /// `ip` syntax as `Op` renders it, then two spaces, `#` and the reason.
     static let opLine = #"^(-6 )?(link set dev \S+ up|address (add|del) .+|route (add|replace|del) .+|rule (add|del) .+)  # \S.*$"#
 

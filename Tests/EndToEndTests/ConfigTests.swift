@@ -6,7 +6,7 @@ import TestSupport
 /// namespace, and every mistake an exit 78 that names the key and the value, before anything
 /// is read or changed. The agent runs inside a lab even where it should never get far: a
 /// configuration bug must not let it loose on the host's own network.
-@Suite(.requiresRoot) struct ConfigTests {
+@Suite(.requiresRoot, .blockingWork) struct ConfigTests {
     /// A reachable port nobody listens on: a metadata client sent there fails at once.
     static let nowhere = "http://127.0.0.1:9"
 

@@ -5,7 +5,7 @@ import TestSupport
 /// DESIGN.md section 3's observable result with real packets: traffic from an ENI's address
 /// leaves through that ENI and no other, and a main-table route more specific than default
 /// still wins for every source. The vpc side counts what it receives from each ENI's link.
-@Suite(.requiresRoot) struct PacketTests {
+@Suite(.requiresRoot, .blockingWork) struct PacketTests {
     /// A converged lab whose links carry only what the test sends: no router solicitations
     /// (the kernel's default repeats them forever), and the vSwitch knows every address's MAC
     /// (as a VPC does) so that its replies need no ARP or neighbour solicitation that would land

@@ -7,7 +7,7 @@ import TestSupport
 /// `ENI_AGENT_REMOVAL_GRACE=1` and an address already gone from metadata, so that any sync that
 /// took a faulty read for a complete one would remove it at once; after the fault is lifted the
 /// next sync does remove it, which proves the setup would have caught a wrong removal.
-@Suite(.requiresRoot) struct SyncFaultTests {
+@Suite(.requiresRoot, .blockingWork) struct SyncFaultTests {
     /// A fault on every request to `macs/`, as `PUT /_sim/faults` takes it.
     enum MacsFault: String, CaseIterable, CustomTestStringConvertible {
         case serverError, throttled, dropped, garbage, timeout

@@ -10,9 +10,9 @@ extension LabFixture {
     static let eth2MAC = LabFixture.mac(2)
     static let macsPath = "/latest/meta-data/network/interfaces/macs/"
 
-    /// `eni-agent args...` with the lab configuration, on a thread of its own (see `offPool`).
+    /// `eni-agent args...` with the lab configuration.
     func cli(_ args: [String], environment: [String: String] = [:]) async throws -> CommandResult {
-        try await offPool { try self.agent(args, environment: environment) }
+        try agent(args, environment: environment)
     }
 
     /// `eni-agent --sync args...` with the lab configuration.
@@ -27,7 +27,7 @@ extension LabFixture {
     func agentExact(_ args: [String], environment: [String: String] = [:], prefix: [String] = []) async throws -> CommandResult {
         let env = environment.map { "\($0.key)=\($0.value)" }
         let argv = ["ip", "netns", "exec", ecs.name, "env"] + env + prefix + [BuildProducts.path("eni-agent")] + args
-        return try await offPool { try Command.run(argv) }
+        return try Command.run(argv)
     }
 
     /// `--sync --dry-run --json | jq '.ops | length'`: what another sync would do now.
@@ -39,11 +39,8 @@ extension LabFixture {
     /// Everything the agent could have touched, as text: full `ip -j addr`, the rules and every
     /// table of both families. Two equal snapshots mean the kernel did not change.
     func kernelSnapshot() async throws -> String {
-        try await offPool {
-            [try self.ecs.ip("-j", "addr"), try self.ecs.ip("rule"), try self.ecs.ip("-6", "rule"),
-             try self.ecs.ip("route", "show", "table", "all"), try self.ecs.ip("-6", "route", "show", "table", "all")]
-                .joined(separator: "\n")
-        }
+        [try ecs.ip("-j", "addr"), try ecs.ip("rule"), try ecs.ip("-6", "rule"),
+         try ecs.ip("route", "show", "table", "all"), try ecs.ip("-6", "route", "show", "table", "all")].joined(separator: "\n")
     }
 
     /// Waits until no address is tentative (IPv6 DAD of the links' link-local addresses), so
@@ -51,6 +48,15 @@ extension LabFixture {
     func settle() async throws {
         let settled = try await eventually(timeout: .seconds(10)) { !(try ecs.ip("-j", "addr").contains("tentative")) }
         #expect(settled, "IPv6 duplicate address detection did not finish")
+    }
+
+    /// A Linux bridge takes the lowest MAC of its ports unless one is set: deleting the veth
+    /// whose peer had it changes the "gateway's" MAC under the instance's neighbour cache, and
+    /// the IMDS is unreachable for seconds (a VPC gateway's MAC never changes). Tests that
+    /// delete a link pin it first. (LabFixture and scripts/lab should set it at creation.)
+    func pinGatewayMAC() throws {
+        let mac = try vpc.ipJSON("link", "show", "dev", "br0").first?["address"] as? String ?? ""
+        try vpc.ip("link", "set", "dev", "br0", "address", mac)
     }
 
     func linkIndex(_ name: String) throws -> Int {
@@ -113,13 +119,69 @@ extension LabFixture {
     }
 }
 
-/// Runs blocking work (waiting for a subprocess) on a thread of its own. `Command.run` blocks
-/// its thread until the process exits, and Swift's cooperative pool has one thread per core:
-/// two tests waiting for a slow `--sync` (a faulty metadata read takes seconds) would stall
-/// every other test of the run.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
+/// Runs the tests of a suite on threads of their own instead of Swift's cooperative pool.
+///
+/// These tests block: `Command.run` (every `ip`, `jq`, `curl` and `eni-agent` they start, and
+/// `LabFixture.start`'s fixture commands) waits on its thread until the process exits. The
+/// cooperative pool has one thread per core (two here), and it is shared by every suite of the
+/// run: blocked by a few labs, it starved the in-process tests of other suites (MetadataTests'
+/// reads ran out of their 5 s budget in the full run). A task executor preference moves every
+/// job of the test onto a dispatch queue whose threads may block.
+struct BlockingWork: SuiteTrait, TestTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard testCase != nil else { return try await function() }
+        try await withTaskExecutorPreference(BlockingExecutor.shared) {
+            await LabSlots.shared.acquire()
+            defer { Task { await LabSlots.shared.release() } }
+            try await function()
+        }
+    }
+}
+
+/// At most a few labs at once across these suites: each spawns a simulator and hundreds of
+/// short processes, and on a small machine an unbounded burst of them starves the timing-bound
+/// tests of other suites (MetadataTests' 5 s read budgets) without finishing any sooner.
+actor LabSlots {
+    static let shared = LabSlots(4)
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ slots: Int) { free = slots }
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
+}
+
+extension Trait where Self == BlockingWork {
+    /// For suites whose tests wait on subprocesses (see `BlockingWork`).
+    static var blockingWork: Self { BlockingWork() }
+}
+
+final class BlockingExecutor: TaskExecutor {
+    static let shared = BlockingExecutor()
+    /// A concurrent queue of its own: libdispatch adds threads when its work blocks, which the
+    /// cooperative pool never does.
+    private let queue = DispatchQueue(label: "eni-agent.e2e.blocking", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `eni-agent --sync` against the real kernel: DESIGN.md section 3 (what the kernel looks like)
 /// and the ownership and grace rules of section 4 across separate runs.
-@Suite(.requiresRoot) struct SyncTests {
+@Suite(.requiresRoot, .blockingWork) struct SyncTests {
     @Test func theFirstSyncCreatesEverySectionThreeObjectAndTheSecondPlansNothing() async throws {
         let lab = try await LabFixture.start()
         defer { lab.destroy() }
@@ -193,6 +193,7 @@ import TestSupport
         defer { lab.destroy() }
         #expect(try await lab.sync().status == 0)
         let index = try lab.linkIndex("eth2")
+        try lab.pinGatewayMAC()
         try lab.ecs.ip("link", "del", "eth2")
         #expect(try lab.rules().filter { $0.contains("lookup \(20000 + index)") }.count == 3, "the kernel keeps the rules")
 

@@ -6,7 +6,7 @@ import TestSupport
 /// time of the process (the `ip netns exec` and `env` before it are execs of the same process),
 /// from a fresh lab each time. `.serialized` and alone in its suite so that the runs do not
 /// compete with each other; run the suite by itself for numbers worth quoting.
-@Suite(.requiresRoot, .serialized) struct SyncTimingTests {
+@Suite(.requiresRoot, .serialized, .blockingWork) struct SyncTimingTests {
     @Test func theFirstSyncOfTheThreeENILabTakesWellUnderASecond() async throws {
         var times: [Duration] = []
         for _ in 1...10 {
