@@ -232,6 +232,22 @@ import TestSupport
         #expect(try await lab.plannedOps() == 0)
     }
 
+    @Test func aCorruptStateFileIsReportedReplacedAndKernelMarksStillProveOwnership() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        #expect(try await lab.sync().status == 0)
+        try "{ not json".write(toFile: lab.stateFilePath, atomically: false, encoding: .utf8)
+        try lab.removeIPv4("192.168.1.213", from: LabFixture.eth1MAC)
+
+        let first = try await lab.sync()
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stderr.contains("state file") && first.stderr.contains("unreadable"), "\(first.stderr)")
+        #expect(try jq(".version", lab.stateFileText()) == "1", "rewritten whole")
+        // The record is gone, but the addresses carry IFA_PROTO 233: still the agent's to remove.
+        #expect(try await lab.sync().status == 0)
+        #expect(!(try lab.addresses("eth1")).contains("192.168.1.213/24"))
+    }
+
     @Test func theStateFileIsValidJSONWrittenAtomically() async throws {
         let lab = try await LabFixture.start()
         defer { lab.destroy() }
