@@ -76,9 +76,7 @@ import TestSupport
     @Test func aFailedOperationIsReportedWithItsErrnoAndExits1() async throws {
         let lab = try await LabFixture.start()
         defer { lab.destroy() }
-        // An address outside every link's reach: the kernel refuses a route through a link that
-        // is gone between planning and applying. Simplest real failure: a table route whose
-        // device does not accept IPv6 (IPv6 disabled on eth2).
+        // A real kernel refusal: with IPv6 disabled on eth2, its IPv6 address and routes fail.
         try lab.ecs.exec(["sysctl", "-qw", "net.ipv6.conf.eth2.disable_ipv6=1"])
         let result = try await lab.sync(["--json"])
         #expect(result.status == 1, "\(result)")

@@ -10,10 +10,9 @@ import TestSupport
     /// A reachable port nobody listens on: a metadata client sent there fails at once.
     static let nowhere = "http://127.0.0.1:9"
 
-    struct BadValue: Sendable, CustomTestStringConvertible {
+    struct BadValue: Sendable {
         var key: String
         var value: String
-        var testDescription: String { "\(key)=\(value)" }
     }
 
     static let badValues: [BadValue] = [
