@@ -43,6 +43,9 @@ public actor SyncEngine {
             if let state = try store.load() {
                 ownership = state.ownership
                 cachedNetwork = state.network
+                // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
+                // continue across runs: every oneshot `--sync` would otherwise be #1.
+                syncCount = max(syncCount, state.lastSync?.id ?? 0)
             }
         } catch {
             logger.warning("state file \(store.path) unreadable, starting with an empty ownership record: \(error)")
