@@ -43,7 +43,8 @@ import TestSupport
     @Test func theSyncJSONDocumentsHaveEveryDocumentedField() async throws {
         let lab = try await LabFixture.start()
         defer { lab.destroy() }
-        let documentFields = "[\"dryRun\",\"exitCode\",\"metadata\",\"notes\",\"ops\",\"summary\",\"syncId\"]"
+        let documentFields = "[\"dryRun\",\"exitCode\",\"metadata\",\"notes\",\"ops\",\"phases\",\"summary\",\"syncId\"]"
+        let phaseFields = "[\"apply\",\"kernelRead\",\"log\",\"metadata\",\"persist\",\"plan\"]"
         let opFields = "[\"action\",\"command\",\"eniId\",\"eniMac\",\"errno\",\"error\",\"ifname\",\"outcome\",\"reason\"]"
 
         let plan = try await lab.sync(["--dry-run", "--json"])
@@ -51,6 +52,7 @@ import TestSupport
         for (dryRun, result) in [(true, plan), (false, try await lab.sync(["--json"]))] {
             let doc = result.stdout
             #expect(try jq("keys | tojson", doc) == documentFields, "\(doc)")
+            #expect(try jq(".phases | keys | tojson", doc) == phaseFields, "\(doc)")
             #expect(try jq(".dryRun", doc) == "\(dryRun)")
             #expect(try jq(".exitCode", doc) == "0")
             #expect(try jq(".syncId | type", doc) == "number")

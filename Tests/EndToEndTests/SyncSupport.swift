@@ -50,14 +50,6 @@ extension LabFixture {
         #expect(settled, "IPv6 duplicate address detection did not finish")
     }
 
-    /// A Linux bridge takes the lowest MAC of its ports unless one is set: deleting the veth
-    /// whose peer had it changes the "gateway's" MAC under the instance's neighbour cache, and
-    /// the IMDS is unreachable for seconds (a VPC gateway's MAC never changes). Tests that
-    /// delete a link pin it first. (LabFixture and scripts/lab should set it at creation.)
-    func pinGatewayMAC() throws {
-        let mac = try vpc.ipJSON("link", "show", "dev", "br0").first?["address"] as? String ?? ""
-        try vpc.ip("link", "set", "dev", "br0", "address", mac)
-    }
 
     func linkIndex(_ name: String) throws -> Int {
         try ecs.ipJSON("link", "show", "dev", name).first?["ifindex"] as? Int ?? -1

@@ -193,7 +193,6 @@ import TestSupport
         defer { lab.destroy() }
         #expect(try await lab.sync().status == 0)
         let index = try lab.linkIndex("eth2")
-        try lab.pinGatewayMAC()
         try lab.ecs.ip("link", "del", "eth2")
         #expect(try lab.rules().filter { $0.contains("lookup \(20000 + index)") }.count == 3, "the kernel keeps the rules")
 
