@@ -211,6 +211,7 @@ check_daemon_after_boot_sync() {
     state=$(box stat -c %u /run/eni-agent/state.json)
     [ "$state" = "$uid" ] || fail "state.json belongs to uid $state, the daemon is $uid"
     ok "the daemon started after the sync, changed nothing, and carries on with the sync's state.json (dynamic uid $uid)"
+    echo "    note: the daemon's resident memory: $(box awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
 }
 
 check_verify() {
