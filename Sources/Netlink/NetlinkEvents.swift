@@ -28,7 +28,7 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
     private let reader: EventReader
 
     public init(namespacePath: String? = nil) throws(NetlinkError) {
-        let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 1 << 20)
+        let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 8 << 20)
         nl_socket_disable_seq_check(socket.sock)
         for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] {
             let rc = nl_socket_add_membership(socket.sock, Int32(group.rawValue))

@@ -23,8 +23,12 @@ final class RouteSocket {
             }
             return sock
         }
-        // Dumps of thousands of rules, and pipelined ACKs, need more than the 32 KiB default.
+        // Dumps of thousands of rules, pipelined ACKs, and the burst of events a large apply
+        // causes need more than the default. SO_RCVBUF is capped by net.core.rmem_max (208 KiB
+        // by default); SO_RCVBUFFORCE is not, and needs the CAP_NET_ADMIN the agent has anyway.
         _ = nl_socket_set_buffer_size(sock, receiveBuffer, 1 << 20)
+        var size = receiveBuffer
+        _ = setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, &size, socklen_t(MemoryLayout<Int32>.size))
         _ = nl_socket_set_msg_buf_size(sock, 64 << 10)
         // The kernel's own words for a refusal ("Nexthop has invalid gateway"), and ACKs that do
         // not echo the whole request.

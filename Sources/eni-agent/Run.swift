@@ -115,6 +115,8 @@ struct SyncOutput: Encodable {
     var notes: [NoteOutput]
     var summary: String
     var exitCode: Int32
+    /// Milliseconds per phase: metadata, kernelRead, plan, apply, persist.
+    var phases: SyncReport.Phases
 
     init(_ report: SyncReport) {
         syncId = report.id
@@ -144,6 +146,7 @@ struct SyncOutput: Encodable {
         notes = report.notes.map { NoteOutput(level: $0.level.rawValue, message: $0.message) }
         summary = report.summary
         exitCode = report.exitCode
+        phases = report.phases
     }
 
     func json() throws -> String {
