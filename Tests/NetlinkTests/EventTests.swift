@@ -34,6 +34,50 @@ import TestSupport
         }
     }
 
+    @Test func aVethDeletedInTheNamespaceArrivesAsTwoRemovedLinks() async throws {
+        let ns = try NetworkNamespace.create(prefix: "nle")
+        defer { ns.destroy() }
+        let vx1 = try ns.link("vx1", peer: "vy1")
+        let vy1 = try ns.ifindex("vy1")
+        try await Self.watching(ns) { log in
+            try ns.ip("link", "del", "vx1")
+            let both = await eventually(timeout: .seconds(3)) {
+                log.events.contains(.linkRemoved(index: vx1.index, name: "vx1")) && log.events.contains(.linkRemoved(index: vy1, name: "vy1"))
+            }
+            #expect(both, "\(log.events)")
+        }
+    }
+
+    /// The agent's own big apply is a burst of events: they arrive whole, or the stream says
+    /// that some were lost (`.overflow`, and the daemon re-reads everything); never a silent gap.
+    @Test func aBurstOfSixThousandChangesArrivesWholeOrAsOverflow() async throws {
+        let ns = try NetworkNamespace.create(prefix: "nle")
+        defer { ns.destroy() }
+        let eth1 = try ns.link("eth1", peer: "peer1")
+        let client = try NetlinkClient(namespacePath: ns.path)
+        let (addresses, rules) = ScaleTests.bulk(on: eth1)
+        try await Self.watching(ns) { log in
+            #expect(unexpected(await client.apply(addresses + rules), .applied).isEmpty)
+            func counts() -> (added: Int, overflow: Bool) {
+                let events = log.events
+                let added = events.filter {
+                    switch $0 {
+                    case .addressAdded(let a): a.proto == eniAgentProtocol
+                    case .ruleAdded(let r): r.proto == eniAgentProtocol
+                    default: false
+                    }
+                }.count
+                return (added, events.contains(.overflow))
+            }
+            let settled = await eventually(timeout: .seconds(5)) { counts().added == 6000 || counts().overflow }
+            // Whatever was still on its way has a moment to land before the count is reported.
+            try await Task.sleep(for: .milliseconds(200))
+            let (added, overflow) = counts()
+            print("events: burst of 6000 adds: \(added) events, overflow \(overflow)")
+            #expect(settled && (added == 6000 || overflow), "\(added) of 6000 events, no overflow reported")
+        }
+    }
+
     @Test func aLinkSetDownAndUpArrivesAsLinkChanged() async throws {
         let ns = try NetworkNamespace.create(prefix: "nle")
         defer { ns.destroy() }

@@ -94,6 +94,12 @@ import TestSupport
         #expect(results[2].outcome.message == "No such device: ipv6: Unable to find the interface")
     }
 
+    @Test func aMissingNamespaceFailsToOpenWithENOENT() throws {
+        let path = "/run/netns/nl-missing-\(getpid())"
+        #expect { try NetlinkClient(namespacePath: path) } throws: { ($0 as? NetlinkError)?.errno == ENOENT }
+        #expect { try NetlinkEvents(namespacePath: path) } throws: { ($0 as? NetlinkError)?.errno == ENOENT }
+    }
+
     /// 200 ops of three kinds with failures of different errnos at known places: each result
     /// must carry its own op and that op's outcome, which only holds if every ACK is matched to
     /// its request while 64 are in flight.
