@@ -46,8 +46,8 @@ enum View {
 struct IPView {
     let ns: NetworkNamespace
 
-    func links() throws -> Set<String> {
-        Set(try ns.ipJSON("-N", "link", "show").map { l in
+    func links() async throws -> Set<String> {
+        Set(try await ns.json("-N", "link", "show").map { l in
             let flags = l["flags"] as? [String] ?? []
             let mac = (l["address"] as? String).flatMap { $0.count == 17 ? $0 : nil } ?? "-"
             return "\(l["ifindex"] as! Int) \(l["ifname"] as! String) mac=\(mac) up=\(flags.contains("UP")) "
@@ -55,9 +55,9 @@ struct IPView {
         })
     }
 
-    func addresses() throws -> Set<String> {
+    func addresses() async throws -> Set<String> {
         var lines: Set<String> = []
-        for l in try ns.ipJSON("-N", "address", "show") {
+        for l in try await ns.json("-N", "address", "show") {
             for a in l["addr_info"] as? [[String: Any]] ?? [] {
                 var flags: [String] = []
                 if a["noprefixroute"] as? Bool == true { flags.append("noprefixroute") }
@@ -72,11 +72,11 @@ struct IPView {
 
     /// Routes of every table, both families. `ip` leaves out what is default: table main, type
     /// unicast, scope universe, and the metric when the kernel sent none.
-    func routes() throws -> Set<String> {
+    func routes() async throws -> Set<String> {
         var lines: Set<String> = []
         for family in ["-4", "-6"] {
-            let indexes = try linkIndexes()
-            for r in try ns.ipJSON(family, "-N", "-d", "route", "show", "table", "all") {
+            let indexes = try await linkIndexes()
+            for r in try await ns.json(family, "-N", "-d", "route", "show", "table", "all") {
                 var dst = r["dst"] as! String
                 if dst == "default" { dst = family == "-4" ? "0.0.0.0/0" : "::/0" }
                 if !dst.contains("/") { dst += family == "-4" ? "/32" : "/128" }
@@ -98,10 +98,10 @@ struct IPView {
     static let otherSelectors: Set<String> = ["dst", "iif", "oif", "fwmark", "tos", "dsfield", "ipproto", "sport", "dport",
                                               "uid_start", "l3mdev", "goto", "tun_id", "not"]
 
-    func rules() throws -> Set<String> {
+    func rules() async throws -> Set<String> {
         var lines: Set<String> = []
         for (flag, family) in [("-4", "v4"), ("-6", "v6")] {
-            for r in try ns.ipJSON(flag, "-N", "-d", "rule", "show") {
+            for r in try await ns.json(flag, "-N", "-d", "rule", "show") {
                 var from = "all"
                 if let src = r["src"] as? String, src != "all" {
                     from = "\(src)/\(r["srclen"] as? Int ?? (family == "v4" ? 32 : 128))"
@@ -116,22 +116,26 @@ struct IPView {
         return lines
     }
 
-    func linkIndexes() throws -> [String: Int] {
-        Dictionary(try ns.ipJSON("link", "show").map { ($0["ifname"] as! String, $0["ifindex"] as! Int) },
+    func linkIndexes() async throws -> [String: Int] {
+        Dictionary(try await ns.json("link", "show").map { ($0["ifname"] as! String, $0["ifindex"] as! Int) },
                    uniquingKeysWith: { first, _ in first })
     }
 
     /// `ip -j route show table <table>` of one family (routes only; for presence checks).
-    func routes(table: String, family: String = "-4") throws -> [[String: Any]] {
-        try ns.ipJSON(family, "-N", "route", "show", "table", table)
+    func routes(table: String, family: String = "-4") async throws -> [[String: Any]] {
+        try await ns.json(family, "-N", "route", "show", "table", table)
     }
 
-    func addressInfo(_ dev: String) throws -> [[String: Any]] {
-        try ns.ipJSON("address", "show", "dev", dev).first?["addr_info"] as? [[String: Any]] ?? []
+    func linkFlags(_ dev: String) async throws -> [String] {
+        try await ns.json("link", "show", "dev", dev).first?["flags"] as? [String] ?? []
     }
 
-    func rules(family: String) throws -> [[String: Any]] {
-        try ns.ipJSON(family, "-N", "-d", "rule", "show")
+    func addressInfo(_ dev: String) async throws -> [[String: Any]] {
+        try await ns.json("address", "show", "dev", dev).first?["addr_info"] as? [[String: Any]] ?? []
+    }
+
+    func rules(family: String) async throws -> [[String: Any]] {
+        try await ns.json(family, "-N", "-d", "rule", "show")
     }
 }
 

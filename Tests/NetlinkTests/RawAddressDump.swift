@@ -7,8 +7,13 @@ import TestSupport
 /// nor prints an address's protocol) and libnl 3.7 drops. Shares no code with `Netlink`.
 enum RawAddressDump {
     /// "ifindex address" -> IFA_PROTO (nil when the kernel sent none).
-    static func protocols(in ns: NetworkNamespace) throws -> [String: UInt8?] {
-        let fd = try socketInside(ns.path)
+    static func protocols(in ns: NetworkNamespace) async throws -> [String: UInt8?] {
+        let path = ns.path
+        return try await blocking { try read(path) }
+    }
+
+    private static func read(_ path: String) throws -> [String: UInt8?] {
+        let fd = try socketInside(path)
         defer { close(fd) }
         // nlmsghdr (16 bytes) + ifaddrmsg (8 bytes): RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP.
         var request = [UInt8](repeating: 0, count: 24)
