@@ -65,8 +65,10 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
 /// may run inside a task's cancellation (AsyncStream's onTermination) where waiting for a
 /// thread that is itself resuming that task would deadlock.
 private final class EventReader: @unchecked Sendable {
-    // Owned by the reader thread once started; `state` guards the eventfd's lifetime.
-    private let socket: RouteSocket
+    // Owned by the reader thread once started, which frees it when it ends (a subscribed
+    // socket kept open would go on queueing every change in kernel memory); `state` guards the
+    // eventfd's lifetime.
+    private var socket: RouteSocket?
     private let continuation: AsyncStream<NetlinkEvent>.Continuation
     private let state: Mutex<(wake: Int32, stopped: Bool)>
 
@@ -78,12 +80,21 @@ private final class EventReader: @unchecked Sendable {
 
     func start() throws(NetlinkError) {
         var thread = pthread_t()
+        let retained = Unmanaged.passRetained(self)
         let rc = pthread_create(&thread, nil, { arg in
             let reader = Unmanaged<EventReader>.fromOpaque(arg!).takeRetainedValue()
             reader.loop()
             return nil
-        }, Unmanaged.passRetained(self).toOpaque())
-        guard rc == 0 else { throw NetlinkError.system("start the event thread", rc) }
+        }, retained.toOpaque())
+        guard rc == 0 else {
+            retained.release()
+            state.withLock { state in
+                state.stopped = true
+                close(state.wake)
+                state.wake = -1
+            }
+            throw NetlinkError.system("start the event thread", rc)
+        }
         pthread_detach(thread)
     }
 
@@ -100,7 +111,7 @@ private final class EventReader: @unchecked Sendable {
     private func loop() {
         let wake = state.withLock { $0.wake }
         let collector = EventCollector(continuation)
-        if let cb = nl_cb_alloc(NL_CB_DEFAULT) {
+        if let socket, let cb = nl_cb_alloc(NL_CB_DEFAULT) {
             // Multicast messages carry sequence number 0: the default check would drop them all.
             nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
@@ -122,6 +133,7 @@ private final class EventReader: @unchecked Sendable {
             }
             nl_cb_put(cb)
         }
+        socket = nil
         state.withLock { state in
             state.stopped = true
             close(state.wake)

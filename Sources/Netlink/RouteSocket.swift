@@ -44,32 +44,39 @@ final class RouteSocket {
 
     var fd: Int32 { nl_socket_get_fd(sock) }
 
-    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families, calling
-    /// `body` with each message. A dump the kernel marks inconsistent (it changed meanwhile) is
-    /// read again.
-    func dump(_ type: Int32, what: String, _ body: (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
-        try withoutActuallyEscaping(body) { (body) throws(NetlinkError) in try dump(type, what: what, escaping: body) }
-    }
-
-    private func dump(_ type: Int32, what: String, escaping body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
+    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families: what
+    /// `parse` makes of each message. A dump the kernel marks inconsistent (the objects changed
+    /// while it ran) is read again from scratch, and only the last, whole read is returned.
+    func dump<T>(_ type: Int32, what: String, _ parse: (UnsafeMutablePointer<nlmsghdr>) -> T?) throws(NetlinkError) -> [T] {
         for attempt in 1...5 {
-            let collector = DumpCollector(body)
-            let rc = withExtendedLifetime(collector) { () -> Int32 in
-                guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
-                defer { nl_cb_put(cb) }
-                let context = Unmanaged.passUnretained(collector).toOpaque()
-                nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-                    let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
-                    collector.body(nlmsg_hdr(msg))
-                    return Int32(NL_OK.rawValue)
-                }, context)
-                let sent = nl_rtgen_request(sock, type, AF_UNSPEC, NLM_F_DUMP)
-                if sent < 0 { return sent }
-                return nl_recvmsgs(sock, cb)
-            }
-            if rc >= 0 { return }
+            // Fresh for every attempt: what an interrupted read delivered is thrown away with it.
+            var items: [T] = []
+            let rc = withoutActuallyEscaping({ (hdr: UnsafeMutablePointer<nlmsghdr>) in
+                if let item = parse(hdr) { items.append(item) }
+            }) { body in dumpOnce(type, body) }
+            if rc >= 0 { return items }
             if rc == -NLE_DUMP_INTR && attempt < 5 { continue }
             throw NetlinkError.libnl("dump \(what)", rc)
+        }
+        return []
+    }
+
+    /// One dump request and its whole answer (libnl reads on to NLMSG_DONE even when the dump
+    /// was interrupted, so nothing of it is left in the socket): libnl's return code.
+    private func dumpOnce(_ type: Int32, _ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) -> Int32 {
+        let collector = DumpCollector(body)
+        return withExtendedLifetime(collector) { () -> Int32 in
+            guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
+            defer { nl_cb_put(cb) }
+            let context = Unmanaged.passUnretained(collector).toOpaque()
+            nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+                let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
+                collector.body(nlmsg_hdr(msg))
+                return Int32(NL_OK.rawValue)
+            }, context)
+            let sent = nl_rtgen_request(sock, type, AF_UNSPEC, NLM_F_DUMP)
+            if sent < 0 { return sent }
+            return nl_recvmsgs(sock, cb)
         }
     }
 
