@@ -62,20 +62,32 @@ final class RouteSocket {
     }
 
     /// One dump request and its whole answer (libnl reads on to NLMSG_DONE even when the dump
-    /// was interrupted, so nothing of it is left in the socket): libnl's return code.
+    /// was interrupted, so nothing of it is left in the socket): libnl's return code. Messages
+    /// are matched by this request's own sequence number rather than libnl's running count, so a
+    /// sequence number lost earlier (a failed send) can never wedge the socket for good.
     private func dumpOnce(_ type: Int32, _ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) -> Int32 {
-        let collector = DumpCollector(body)
+        guard let msg = nlmsg_alloc_simple(type, NLM_F_DUMP) else { return -NLE_NOMEM }
+        var gen = rtgenmsg(rtgen_family: UInt8(AF_UNSPEC))
+        guard nlmsg_append(msg, &gen, MemoryLayout<rtgenmsg>.size, Int32(NLMSG_ALIGNTO)) == 0 else {
+            nlmsg_free(msg)
+            return -NLE_NOMEM
+        }
+        nl_complete_msg(sock, msg)
+        let collector = DumpCollector(body, sequence: nlmsg_hdr(msg).pointee.nlmsg_seq)
+        let sent = nl_send(sock, msg)
+        nlmsg_free(msg)
+        if sent < 0 { return sent }
         return withExtendedLifetime(collector) { () -> Int32 in
             guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
             defer { nl_cb_put(cb) }
             let context = Unmanaged.passUnretained(collector).toOpaque()
+            nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
                 let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
-                collector.body(nlmsg_hdr(msg))
+                let hdr = nlmsg_hdr(msg)!
+                if hdr.pointee.nlmsg_seq == collector.sequence { collector.body(hdr) }
                 return Int32(NL_OK.rawValue)
             }, context)
-            let sent = nl_rtgen_request(sock, type, AF_UNSPEC, NLM_F_DUMP)
-            if sent < 0 { return sent }
             return nl_recvmsgs(sock, cb)
         }
     }
@@ -91,6 +103,9 @@ final class RouteSocket {
         }
         defer { nl_cb_put(cb) }
         let context = Unmanaged.passUnretained(inbox).toOpaque()
+        // Answers are matched by sequence number below; libnl's running check would instead
+        // fail every later exchange if one number were ever lost.
+        nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
         nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, { msg, arg in
             let inbox = Unmanaged<AckInbox>.fromOpaque(arg!).takeUnretainedValue()
             inbox.answers[nlmsg_hdr(msg).pointee.nlmsg_seq] = Answer(errno: 0, message: nil)
@@ -152,7 +167,11 @@ final class RouteSocket {
 
 private final class DumpCollector {
     let body: (UnsafeMutablePointer<nlmsghdr>) -> Void
-    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.body = body }
+    let sequence: UInt32
+    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void, sequence: UInt32) {
+        self.body = body
+        self.sequence = sequence
+    }
 }
 
 private final class AckInbox {
