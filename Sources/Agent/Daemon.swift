@@ -266,6 +266,9 @@ final class AgentService: Service, Sendable {
                 } else {
                     notifier.status(statusLine(report, failingSince: failingSince, now: now))
                 }
+                // The cycle's code pages (and at the first, start-up's) are not needed until the
+                // next one: give them back (see ResidentMemory).
+                ResidentMemory.releaseCleanFilePages()
             }
             if eventsAlive { notifier.watchdog() }
         }

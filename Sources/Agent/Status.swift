@@ -14,7 +14,8 @@ public struct StatusReport: Sendable, Codable {
     public var writerRunning: Bool
     public var lastSync: SyncSummary?
     public var enis: [ENIStatus]
-    /// Rules shared by all ENIs (suppress_prefixlength), as `ip` lines.
+    /// Rules shared by all ENIs (suppress_prefixlength), as `ip rule` shows them, with `-6 `
+    /// in front of the IPv6 ones.
     public var sharedRules: [String]
 
     public struct ENIStatus: Sendable, Codable {
@@ -24,6 +25,9 @@ public struct StatusReport: Sendable, Codable {
         public var ifindex: Int32?
         public var linkUp: Bool?
         public var primary: Bool
+        /// False for a link that still holds the agent's objects although the last metadata
+        /// read no longer lists its MAC: they go after the removal grace.
+        public var inMetadata: Bool
         public var subnetTable: UInt32?
         public var defaultTable: UInt32?
         public var addresses: [AddressStatus]
@@ -89,10 +93,24 @@ public struct StatusReport: Sendable, Codable {
                 route.proto == eniAgentProtocol && (tables.contains(route.table) || (route.ifindex == link?.index && link != nil))
             }.map(Op.render)
             enis.append(ENIStatus(mac: eni.mac, id: eni.id, ifname: link?.name, ifindex: link?.index, linkUp: link?.isUp,
-                                  primary: eni.mac == state?.network?.primaryMAC, subnetTable: m?.subnetTable,
+                                  primary: eni.mac == state?.network?.primaryMAC, inMetadata: true, subnetTable: m?.subnetTable,
                                   defaultTable: m?.defaultTable, addresses: addresses, routes: routes))
         }
-        let shared = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source == nil }.map { Op.render($0) }
+        // ENIs detached in metadata whose link is still here: what the agent left on them is
+        // what the next syncs will remove, and exactly what an operator asks status about.
+        let listed = Set((state?.network?.enis ?? []).map(\.mac))
+        for link in kernel.links {
+            guard let mac = link.mac, state?.network != nil, !listed.contains(mac) else { continue }
+            let owned = kernel.addresses.filter { $0.ifindex == link.index && isOwned($0) }
+            let routes = kernel.routes.filter { $0.proto == eniAgentProtocol && $0.ifindex == link.index }
+            guard !owned.isEmpty || !routes.isEmpty else { continue }
+            enis.append(ENIStatus(mac: mac, id: nil, ifname: link.name, ifindex: link.index, linkUp: link.isUp, primary: false,
+                                  inMetadata: false, subnetTable: nil, defaultTable: nil,
+                                  addresses: owned.map { AddressStatus(address: $0.prefix, state: .stale, rules: rules(for: $0.address)) },
+                                  routes: routes.map(Op.render)))
+        }
+        let shared = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source == nil }
+            .map { ($0.family == .v6 ? "-6 " : "") + Op.render($0) }
         let running = state.map { kill($0.pid, 0) == 0 || errno == EPERM } ?? false
         return StatusReport(stateFile: stateFile, updatedAt: state?.updatedAt, pid: state?.pid, writerRunning: running,
                             lastSync: state?.lastSync, enis: enis, sharedRules: shared)
@@ -108,12 +126,13 @@ public struct StatusReport: Sendable, Codable {
         }
         if let last = lastSync {
             let result = last.exitCode == 0 ? "converged" : last.exitCode == 69 ? "metadata incomplete, nothing removed" : "some operations failed"
-            lines.append("last sync #\(last.id) at \(last.at): \(result); \(last.summary)")
+            lines.append("last sync #\(last.id) at \(last.at): \(result), \(last.changes) changes, \(last.failures.count) failed")
             for failure in last.failures.prefix(5) { lines.append("  failed: \(failure)") }
         }
         for eni in enis {
             lines.append("")
-            var head = "\(eni.ifname ?? "(no link)")  \(eni.id ?? "?")  \(eni.mac)  \(eni.primary ? "primary ENI" : "secondary ENI")"
+            var head = "\(eni.ifname ?? "(no link)")  \(eni.id ?? "?")  \(eni.mac)  "
+            head += eni.inMetadata ? (eni.primary ? "primary ENI" : "secondary ENI") : "no longer in metadata"
             if let up = eni.linkUp { head += up ? ", up" : ", down" }
             if let s = eni.subnetTable, let d = eni.defaultTable { head += ", tables \(s)/\(d)" }
             lines.append(head)
@@ -126,7 +145,9 @@ public struct StatusReport: Sendable, Codable {
         }
         if !sharedRules.isEmpty {
             lines.append("")
-            for rule in sharedRules { lines.append("rule \(rule)") }
+            for rule in sharedRules {
+                lines.append(rule.hasPrefix("-6 ") ? "ip -6 rule \(rule.dropFirst(3))" : "ip rule \(rule)")
+            }
         }
         return lines.joined(separator: "\n")
     }

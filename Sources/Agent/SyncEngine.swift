@@ -44,6 +44,9 @@ public actor SyncEngine {
             if let state = try store.load() {
                 ownership = state.ownership
                 cachedNetwork = state.network
+                // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
+                // continue across runs: every oneshot `--sync` would otherwise be #1.
+                syncCount = max(syncCount, state.lastSync?.id ?? 0)
             }
         } catch {
             logger.warning("state file \(store.path) unreadable, starting with an empty ownership record: \(error)")
@@ -109,6 +112,15 @@ public actor SyncEngine {
             }
         }
 
+        var phases = SyncReport.Phases()
+        var mark = started
+        func lap() -> Double {
+            let now = clock.now
+            defer { mark = now }
+            return mark.duration(to: now).milliseconds
+        }
+        phases.metadata = lap()
+
         // Kernel.
         let actual: KernelState
         do {
@@ -120,7 +132,9 @@ public actor SyncEngine {
                                      notes: [], managed: [], kernelError: "\(error)"), network: network, log: log)
         }
 
+        phases.kernelRead = lap()
         let plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+        phases.plan = lap()
         if case .complete = outcome, !plan.removalsAllowed {
             // The planner found a problem the metadata client did not (a rejected value).
             outcome = .incomplete(reasons: plan.notes.filter { $0.level == .warning }.map(\.message))
@@ -130,6 +144,7 @@ public actor SyncEngine {
         var results: [OpResult] = []
         if !dryRun && !plan.ops.isEmpty {
             results = await netlink.apply(plan.ops.map(\.op))
+            phases.apply = lap()
             let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
                                   uniquingKeysWith: { first, _ in first })
             ownership = plan.ownership.recording(results, macs: macs)
@@ -138,11 +153,15 @@ public actor SyncEngine {
             ownership = plan.ownership
         }
 
+        if results.isEmpty { phases.apply = lap() } else { phases.log = lap() }
         var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
                                 metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: plan.ops,
                                 results: results, notes: plan.notes, managed: plan.managed, kernelError: nil)
         report.unlistedNICs = Self.unlistedNICs(actual, network, config.plan)
-        return finish(report, network: network, log: log)
+        report.phases = phases
+        report = finish(report, network: network, log: log)
+        report.phases.persist = lap()
+        return report
     }
 
     private func finish(_ report: SyncReport, network: InstanceNetwork?, log: Logger) -> SyncReport {

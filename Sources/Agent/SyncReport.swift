@@ -30,6 +30,18 @@ public struct SyncReport: Sendable, Codable {
     public var kernelError: String?
     /// NICs whose MAC metadata does not list (yet): the daemon looks again soon.
     public var unlistedNICs: [String] = []
+    /// Where the time went, in milliseconds.
+    public var phases = Phases()
+
+    public struct Phases: Sendable, Codable, Hashable {
+        public var metadata = 0.0
+        public var kernelRead = 0.0
+        public var plan = 0.0
+        public var apply = 0.0
+        /// Recording ownership and logging each change.
+        public var log = 0.0
+        public var persist = 0.0
+    }
 
     public var failures: [OpResult] { results.filter { !$0.outcome.succeeded } }
     public var changes: Int { results.filter { $0.outcome == .applied }.count }

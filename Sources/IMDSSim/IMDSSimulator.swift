@@ -150,7 +150,7 @@ public final class IMDSSimulator: Sendable {
             }
         if tcp {
             // Small answers: Nagle would only add latency to every keep-alive request.
-            bootstrap = bootstrap.childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         }
         return bootstrap
     }

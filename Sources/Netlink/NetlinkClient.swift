@@ -17,23 +17,11 @@ public actor NetlinkClient {
 
     /// One read of links, addresses, routes of every table and rules, both families.
     public func snapshot() throws(NetlinkError) -> KernelState {
-        var links: [Link] = []
-        try socket.dump(Int32(RTM_GETLINK), what: "links") { hdr in
-            if let link = Messages.link(hdr) { links.append(link) }
-        }
+        let links = try socket.dump(Int32(RTM_GETLINK), what: "links") { Messages.link($0) }
         let names = Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
-        var addresses: [Address] = []
-        try socket.dump(Int32(RTM_GETADDR), what: "addresses") { hdr in
-            if let address = Messages.address(hdr, names: names) { addresses.append(address) }
-        }
-        var routes: [Route] = []
-        try socket.dump(Int32(RTM_GETROUTE), what: "routes") { hdr in
-            if let route = Messages.route(hdr, names: names) { routes.append(route) }
-        }
-        var rules: [Rule] = []
-        try socket.dump(Int32(RTM_GETRULE), what: "rules") { hdr in
-            if let rule = Messages.rule(hdr) { rules.append(rule) }
-        }
+        let addresses = try socket.dump(Int32(RTM_GETADDR), what: "addresses") { Messages.address($0, names: names) }
+        let routes = try socket.dump(Int32(RTM_GETROUTE), what: "routes") { Messages.route($0, names: names) }
+        let rules = try socket.dump(Int32(RTM_GETRULE), what: "rules") { Messages.rule($0) }
         return KernelState(links: links, addresses: addresses, routes: routes, rules: rules)
     }
 

@@ -28,7 +28,7 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
     private let reader: EventReader
 
     public init(namespacePath: String? = nil) throws(NetlinkError) {
-        let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 1 << 20)
+        let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 8 << 20)
         nl_socket_disable_seq_check(socket.sock)
         for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] {
             let rc = nl_socket_add_membership(socket.sock, Int32(group.rawValue))
@@ -41,22 +41,18 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
         self.stream = stream
         reader = EventReader(socket: socket, wake: wake, continuation: continuation)
         let reader = self.reader
-        // The consumer's task was cancelled, or the stream finished: onTermination then runs
-        // inside the Swift runtime's task-status lock, and the reader's own `finish()` needs that
-        // same lock to resume the consumer. Waiting for the thread there deadlocks; ask it to
-        // stop and let it end on its own.
-        continuation.onTermination = { _ in reader.stop(wait: false) }
+        continuation.onTermination = { _ in reader.stop() }
         try reader.start()
     }
 
     deinit {
-        reader.stop(wait: true)
+        reader.stop()
     }
 
-    /// Ends the iteration and frees the socket and the thread (waits for the thread, unless the
-    /// iteration already ended by cancellation, which only asked it to stop).
+    /// Ends the iteration; the reader thread then closes the socket and exits (promptly, but
+    /// without this call waiting for it).
     public func stop() {
-        reader.stop(wait: true)
+        reader.stop()
     }
 
     public func makeAsyncIterator() -> AsyncStream<NetlinkEvent>.Iterator {
@@ -65,60 +61,58 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
 }
 
 /// The thread that reads the event socket: poll() on it and an eventfd that `stop()` writes.
+/// The thread is detached and owns the socket: `stop()` only signals, never waits, because it
+/// may run inside a task's cancellation (AsyncStream's onTermination) where waiting for a
+/// thread that is itself resuming that task would deadlock.
 private final class EventReader: @unchecked Sendable {
-    // Owned by the reader thread once started; `state` guards the hand-off.
-    private let socket: RouteSocket
-    private let wake: Int32
+    // Owned by the reader thread once started, which frees it when it ends (a subscribed
+    // socket kept open would go on queueing every change in kernel memory); `state` guards the
+    // eventfd's lifetime.
+    private var socket: RouteSocket?
     private let continuation: AsyncStream<NetlinkEvent>.Continuation
-    /// `stopped`: no one may write `wake` any more (it is written, or closed, under the lock, so
-    /// a write never lands on a closed or reused descriptor). `joinable`: the thread is neither
-    /// joined nor detached yet.
-    private let state = Mutex<(thread: pthread_t?, stopped: Bool, joinable: Bool)>((nil, false, true))
+    private let state: Mutex<(wake: Int32, stopped: Bool)>
 
     init(socket: RouteSocket, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
         self.socket = socket
-        self.wake = wake
         self.continuation = continuation
+        state = Mutex((wake, false))
     }
 
     func start() throws(NetlinkError) {
         var thread = pthread_t()
+        let retained = Unmanaged.passRetained(self)
         let rc = pthread_create(&thread, nil, { arg in
             let reader = Unmanaged<EventReader>.fromOpaque(arg!).takeRetainedValue()
             reader.loop()
             return nil
-        }, Unmanaged.passRetained(self).toOpaque())
-        guard rc == 0 else { throw NetlinkError.system("start the event thread", rc) }
-        state.withLock { $0.thread = thread }
+        }, retained.toOpaque())
+        guard rc == 0 else {
+            retained.release()
+            state.withLock { state in
+                state.stopped = true
+                close(state.wake)
+                state.wake = -1
+            }
+            throw NetlinkError.system("start the event thread", rc)
+        }
+        pthread_detach(thread)
     }
 
-    /// Wakes the thread so that it ends. With `wait`, returns once it has (never from the thread
-    /// itself); without, the thread is detached and cleans up alone. Only the first call acts.
-    func stop(wait: Bool) {
-        let thread = state.withLock { state -> pthread_t? in
-            guard state.joinable, let thread = state.thread else { return nil }
-            state.joinable = false
-            if !state.stopped {
-                state.stopped = true
-                var one: UInt64 = 1
-                _ = write(wake, &one, 8)
-            }
-            return thread
-        }
-        guard let thread else { return }
-        if wait && pthread_equal(thread, pthread_self()) == 0 {
-            pthread_join(thread, nil)
-        } else {
-            pthread_detach(thread)
+    /// Asks the thread to finish; returns at once.
+    func stop() {
+        state.withLock { state in
+            guard !state.stopped else { return }
+            state.stopped = true
+            var one: UInt64 = 1
+            _ = write(state.wake, &one, 8)
         }
     }
 
     private func loop() {
+        let wake = state.withLock { $0.wake }
         let collector = EventCollector(continuation)
-        if let cb = nl_cb_alloc(NL_CB_DEFAULT) {
-            // Notifications carry the sequence number of whoever caused them: a fresh callback
-            // set checks sequence numbers (nl_socket_disable_seq_check only changes the socket's
-            // own set), which drops every event as NLE_SEQ_MISMATCH.
+        if let socket, let cb = nl_cb_alloc(NL_CB_DEFAULT) {
+            // Multicast messages carry sequence number 0: the default check would drop them all.
             nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
                 let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
@@ -139,9 +133,11 @@ private final class EventReader: @unchecked Sendable {
             }
             nl_cb_put(cb)
         }
+        socket = nil
         state.withLock { state in
             state.stopped = true
-            close(wake)
+            close(state.wake)
+            state.wake = -1
         }
         continuation.finish()
     }

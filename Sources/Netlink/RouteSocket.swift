@@ -23,8 +23,12 @@ final class RouteSocket {
             }
             return sock
         }
-        // Dumps of thousands of rules, and pipelined ACKs, need more than the 32 KiB default.
+        // Dumps of thousands of rules, pipelined ACKs, and the burst of events a large apply
+        // causes need more than the default. SO_RCVBUF is capped by net.core.rmem_max (208 KiB
+        // by default); SO_RCVBUFFORCE is not, and needs the CAP_NET_ADMIN the agent has anyway.
         _ = nl_socket_set_buffer_size(sock, receiveBuffer, 1 << 20)
+        var size = receiveBuffer
+        _ = setsockopt(nl_socket_get_fd(sock), SOL_SOCKET, 33 /* SO_RCVBUFFORCE */, &size, socklen_t(MemoryLayout<Int32>.size))
         _ = nl_socket_set_msg_buf_size(sock, 64 << 10)
         // The kernel's own words for a refusal ("Nexthop has invalid gateway"), and ACKs that do
         // not echo the whole request.
@@ -40,32 +44,51 @@ final class RouteSocket {
 
     var fd: Int32 { nl_socket_get_fd(sock) }
 
-    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families, calling
-    /// `body` with each message. A dump the kernel marks inconsistent (it changed meanwhile) is
-    /// read again.
-    func dump(_ type: Int32, what: String, _ body: (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
-        try withoutActuallyEscaping(body) { (body) throws(NetlinkError) in try dump(type, what: what, escaping: body) }
-    }
-
-    private func dump(_ type: Int32, what: String, escaping body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) throws(NetlinkError) {
+    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families: what
+    /// `parse` makes of each message. A dump the kernel marks inconsistent (the objects changed
+    /// while it ran) is read again from scratch, and only the last, whole read is returned.
+    func dump<T>(_ type: Int32, what: String, _ parse: (UnsafeMutablePointer<nlmsghdr>) -> T?) throws(NetlinkError) -> [T] {
         for attempt in 1...5 {
-            let collector = DumpCollector(body)
-            let rc = withExtendedLifetime(collector) { () -> Int32 in
-                guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
-                defer { nl_cb_put(cb) }
-                let context = Unmanaged.passUnretained(collector).toOpaque()
-                nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-                    let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
-                    collector.body(nlmsg_hdr(msg))
-                    return Int32(NL_OK.rawValue)
-                }, context)
-                let sent = nl_rtgen_request(sock, type, AF_UNSPEC, NLM_F_DUMP)
-                if sent < 0 { return sent }
-                return nl_recvmsgs(sock, cb)
-            }
-            if rc >= 0 { return }
+            // Fresh for every attempt: what an interrupted read delivered is thrown away with it.
+            var items: [T] = []
+            let rc = withoutActuallyEscaping({ (hdr: UnsafeMutablePointer<nlmsghdr>) in
+                if let item = parse(hdr) { items.append(item) }
+            }) { body in dumpOnce(type, body) }
+            if rc >= 0 { return items }
             if rc == -NLE_DUMP_INTR && attempt < 5 { continue }
             throw NetlinkError.libnl("dump \(what)", rc)
+        }
+        return []
+    }
+
+    /// One dump request and its whole answer (libnl reads on to NLMSG_DONE even when the dump
+    /// was interrupted, so nothing of it is left in the socket): libnl's return code. Messages
+    /// are matched by this request's own sequence number rather than libnl's running count, so a
+    /// sequence number lost earlier (a failed send) can never wedge the socket for good.
+    private func dumpOnce(_ type: Int32, _ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) -> Int32 {
+        guard let msg = nlmsg_alloc_simple(type, NLM_F_DUMP) else { return -NLE_NOMEM }
+        var gen = rtgenmsg(rtgen_family: UInt8(AF_UNSPEC))
+        guard nlmsg_append(msg, &gen, MemoryLayout<rtgenmsg>.size, Int32(NLMSG_ALIGNTO)) == 0 else {
+            nlmsg_free(msg)
+            return -NLE_NOMEM
+        }
+        nl_complete_msg(sock, msg)
+        let collector = DumpCollector(body, sequence: nlmsg_hdr(msg).pointee.nlmsg_seq)
+        let sent = nl_send(sock, msg)
+        nlmsg_free(msg)
+        if sent < 0 { return sent }
+        return withExtendedLifetime(collector) { () -> Int32 in
+            guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
+            defer { nl_cb_put(cb) }
+            let context = Unmanaged.passUnretained(collector).toOpaque()
+            nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
+            nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+                let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
+                let hdr = nlmsg_hdr(msg)!
+                if hdr.pointee.nlmsg_seq == collector.sequence { collector.body(hdr) }
+                return Int32(NL_OK.rawValue)
+            }, context)
+            return nl_recvmsgs(sock, cb)
         }
     }
 
@@ -80,6 +103,9 @@ final class RouteSocket {
         }
         defer { nl_cb_put(cb) }
         let context = Unmanaged.passUnretained(inbox).toOpaque()
+        // Answers are matched by sequence number below; libnl's running check would instead
+        // fail every later exchange if one number were ever lost.
+        nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
         nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, { msg, arg in
             let inbox = Unmanaged<AckInbox>.fromOpaque(arg!).takeUnretainedValue()
             inbox.answers[nlmsg_hdr(msg).pointee.nlmsg_seq] = Answer(errno: 0, message: nil)
@@ -141,7 +167,11 @@ final class RouteSocket {
 
 private final class DumpCollector {
     let body: (UnsafeMutablePointer<nlmsghdr>) -> Void
-    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) { self.body = body }
+    let sequence: UInt32
+    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void, sequence: UInt32) {
+        self.body = body
+        self.sequence = sequence
+    }
 }
 
 private final class AckInbox {

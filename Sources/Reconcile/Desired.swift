@@ -137,6 +137,14 @@ struct Desired {
             }
         }
 
+        // The kernel refuses a route through a link that is down (ENETDOWN): with bring-up off,
+        // a down link gets its addresses and rules now and its routes once somebody brings it
+        // up (the daemon re-plans on the link-up event), instead of a failed op every cycle.
+        let routable = link.isUp || (!isPrimary && config.bringUpLinks)
+        if !routable {
+            notes.append(PlanNote(.info, eni: ref, "\(link.name) (\(name)) is down and bring-up is off: its routes wait until the link is up"))
+        }
+
         let flags4: AddressFlags = isPrimary ? [] : [.noPrefixRoute]
         let flags6: AddressFlags = isPrimary ? [.noDAD] : [.noDAD, .noPrefixRoute]
         for prefix in v4 {
@@ -153,6 +161,7 @@ struct Desired {
         if let slot {
             let subnetTable = config.scheme.subnetTable(slot: slot)
             let defaultTable = config.scheme.defaultTable(slot: slot)
+            let routesBefore = routes.count
             if let subnet = eni.ipv4Subnet, let primary = eni.primaryIPv4, v4.contains(where: { $0.address == .v4(primary) }) {
                 routes.append(Wanted(object: Route(table: subnetTable, destination: subnet.network, ifindex: link.index,
                                                    ifname: link.name, preferredSource: .v4(primary), scope: .link),
@@ -181,6 +190,7 @@ struct Desired {
                                                    ifindex: link.index, ifname: link.name),
                                      reason: "IPv6 default route of \(name)", eni: ref))
             }
+            if !routable { routes.removeSubrange(routesBefore...) }
             for prefix in v4 + v6 {
                 let from = IPPrefix.host(prefix.address)
                 rules.append(Wanted(object: Rule(family: prefix.family, priority: subnetTable, source: from, table: subnetTable),
@@ -189,7 +199,7 @@ struct Desired {
                                     reason: "traffic from \(prefix.address) leaves through \(link.name)", eni: ref))
                 suppress.insert(prefix.family)
             }
-        } else if let gateway6, !v6.isEmpty {
+        } else if let gateway6, !v6.isEmpty, routable {
             // The primary ENI: an IPv6 default route in main, only where nobody else made one.
             let defaults = actual.routes.filter { $0.table == RouteTable.main && $0.family == .v6 && $0.destination.isDefault && $0.type == .unicast }
             if defaults.isEmpty || defaults.contains(where: { $0.proto == eniAgentProtocol }) {

@@ -7,7 +7,7 @@ public import Model
 /// 1. only owned objects (protocol 233, or recorded addresses) are removed or replaced;
 /// 2. no removal at all unless every ENI of the read is complete and valid;
 /// 3. a removal is emitted only after `removalGrace` consecutive complete reads wanted it;
-/// 4. a vanished link's dangling rules are ordinary unwanted owned rules;
+/// 4. a vanished link's dangling rules are removed at the first complete read, without the grace;
 /// 5. link bring-up, then additions, then removals;
 /// 6. rejected metadata values are never applied (see `Desired`).
 /// The primary ENI's primary address is never wanted, and never removed.
@@ -72,13 +72,18 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
     }
 
     var candidates: [PlannedOp] = []
+    // Rules whose link is gone point at tables the kernel already emptied: no metadata flap can
+    // make them useful again, so they skip the grace (DESIGN.md 4.4); a partial read still
+    // holds them back like every removal.
+    var dangling: Set<String> = []
     for rule in actual.rules where rule.proto == eniAgentProtocol && !wantedRuleKeys.contains(rule.key) {
         let slot = config.scheme.slot(ofTable: rule.table)
         if let slot, desired.ignoredLinks.contains(slot) { continue }
         let gone = slot.map { actual.link(index: $0) == nil } ?? false
-        candidates.append(PlannedOp(op: .removeRule(rule),
-                                    reason: gone ? "its link (index \(slot!)) is gone" : "no longer wanted by metadata",
-                                    eni: ref(forLink: slot)))
+        let op = PlannedOp(op: .removeRule(rule), reason: gone ? "its link (index \(slot!)) is gone" : "no longer wanted by metadata",
+                           eni: ref(forLink: slot))
+        if gone { dangling.insert(op.op.description) }
+        candidates.append(op)
     }
     for route in actual.routes where route.proto == eniAgentProtocol && !wantedRouteKeys.contains(route.key) {
         if let index = route.ifindex, desired.ignoredLinks.contains(index) { continue }
@@ -101,6 +106,10 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
         var pending: [String: Int] = [:]
         for candidate in candidates {
             let key = candidate.op.description
+            if dangling.contains(key) {
+                removals.append(candidate)
+                continue
+            }
             let count = (owned.pendingRemovals[key] ?? 0) + 1
             if count >= config.removalGrace {
                 var op = candidate

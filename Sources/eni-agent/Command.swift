@@ -34,7 +34,7 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-@main
+
 struct ENIAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eni-agent",

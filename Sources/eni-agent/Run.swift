@@ -97,6 +97,26 @@ struct SyncOutput: Encodable {
         var outcome: String
         var errno: Int32?
         var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case command, action, reason, eniId, eniMac, ifname, outcome, errno, error
+        }
+
+        /// Every field always, `null` when it does not apply: consumers test fields with jq's
+        /// `has()` or index them without guarding, and the document's shape must not depend on
+        /// whether an op failed or belongs to an ENI.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(command, forKey: .command)
+            try c.encode(action, forKey: .action)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(eniId, forKey: .eniId)
+            try c.encode(eniMac, forKey: .eniMac)
+            try c.encode(ifname, forKey: .ifname)
+            try c.encode(outcome, forKey: .outcome)
+            try c.encode(errno, forKey: .errno)
+            try c.encode(error, forKey: .error)
+        }
     }
     struct MetadataOutput: Encodable {
         var state: String
@@ -115,6 +135,8 @@ struct SyncOutput: Encodable {
     var notes: [NoteOutput]
     var summary: String
     var exitCode: Int32
+    /// Milliseconds per phase: metadata, kernelRead, plan, apply, persist.
+    var phases: SyncReport.Phases
 
     init(_ report: SyncReport) {
         syncId = report.id
@@ -144,6 +166,7 @@ struct SyncOutput: Encodable {
         notes = report.notes.map { NoteOutput(level: $0.level.rawValue, message: $0.message) }
         summary = report.summary
         exitCode = report.exitCode
+        phases = report.phases
     }
 
     func json() throws -> String {

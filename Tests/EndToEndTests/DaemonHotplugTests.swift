@@ -5,7 +5,7 @@ import TestSupport
 /// A NIC appears before the metadata service lists it (an ENI attached a moment ago): the
 /// daemon looks every second for 30 s, then backs off; it configures the ENI as soon as it
 /// is listed.
-@Suite(.requiresRoot) struct DaemonHotplugTests {
+@Suite(.requiresRoot, .blockingWork) struct DaemonHotplugTests {
     static let macsPath = "/latest/meta-data/network/interfaces/macs/"
 
     /// Reads of the metadata service so far (each read lists `macs/` once).

@@ -4,7 +4,7 @@ import TestSupport
 
 /// The daemon's conversation with systemd (sd_notify), captured on a NOTIFY_SOCKET of the
 /// test's own: readiness, status, watchdog, reload and stop.
-@Suite(.requiresRoot) struct DaemonNotifyTests {
+@Suite(.requiresRoot, .blockingWork) struct DaemonNotifyTests {
     /// Everything the sample metadata asks for, as `ip addr` shows it.
     static let convergedAddresses: [String: Set<String>] = [
         "eth0": ["192.168.1.201/24", "192.168.1.202/24", "2408:4005:3a4:ab00::201/64"],

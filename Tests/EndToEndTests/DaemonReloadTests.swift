@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// SIGHUP: the configuration file is read again; a bad one changes nothing but a log line.
-@Suite(.requiresRoot) struct DaemonReloadTests {
+@Suite(.requiresRoot, .blockingWork) struct DaemonReloadTests {
     /// Each bad file, and the text its error line must name.
     static let badConfigurations: [(file: String, names: String)] = [
         ("ENI_AGENT_IMDS_TIMEOUT=soon", "ENI_AGENT_IMDS_TIMEOUT"),

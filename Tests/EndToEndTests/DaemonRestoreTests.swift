@@ -4,7 +4,7 @@ import TestSupport
 
 /// Kernel events: what someone else removes is put back from the cached metadata read, at
 /// once and without asking the metadata service; and the loop never runs two cycles at once.
-@Suite(.requiresRoot) struct DaemonRestoreTests {
+@Suite(.requiresRoot, .blockingWork) struct DaemonRestoreTests {
     /// A poll far away, so that anything that happens within a test comes from kernel events.
     static let quietPoll = ["ENI_AGENT_POLL_INTERVAL": "60s"]
 

@@ -90,34 +90,6 @@ final class NotifySocket: @unchecked Sendable {
     deinit { close() }
 }
 
-/// How many daemon labs run at once. Every test here is a few namespaces, a simulator and a
-/// daemon; started all together (Swift Testing runs every test in parallel) they starve the
-/// in-process timing tests of the other suites on a 2-core machine. Four at a time keeps the
-/// whole run about as short (the longest test is 47 s) and the machine responsive.
-actor LabSlots {
-    static let shared = LabSlots(limit: 4)
-    private var free: Int
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-
-    init(limit: Int) { free = limit }
-
-    func acquire() async {
-        if free > 0 {
-            free -= 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
-    }
-
-    func release() {
-        if waiting.isEmpty {
-            free += 1
-        } else {
-            waiting.removeFirst().resume()
-        }
-    }
-}
-
 /// A lab with the daemon running in it, its stderr read as plain log lines.
 final class DaemonLab: @unchecked Sendable {
     let lab: LabFixture
@@ -129,14 +101,7 @@ final class DaemonLab: @unchecked Sendable {
     /// `watchdog` sets WATCHDOG_USEC.
     static func start(enis: Int = 3, config: String = "", environment: [String: String] = [:],
                       watchdog: Duration? = nil, beforeDaemon: (LabFixture) throws -> Void = { _ in }) async throws -> DaemonLab {
-        await LabSlots.shared.acquire()
-        let lab: LabFixture
-        do {
-            lab = try await LabFixture.start(enis: enis, config: config)
-        } catch {
-            await LabSlots.shared.release()
-            throw error
-        }
+        let lab = try await LabFixture.start(enis: enis, config: config)
         do {
             let notify = try NotifySocket()
             let harness = DaemonLab(lab: lab, notify: notify)
@@ -153,7 +118,6 @@ final class DaemonLab: @unchecked Sendable {
             return harness
         } catch {
             lab.destroy()
-            await LabSlots.shared.release()
             throw error
         }
     }
@@ -168,7 +132,6 @@ final class DaemonLab: @unchecked Sendable {
         if let daemon, daemon.isRunning { daemon.signal(SIGKILL) }
         notify.close()
         lab.destroy()
-        Task { await LabSlots.shared.release() }
     }
 
     /// Waits for READY=1; fails the test with the daemon's output if it does not come.
@@ -306,11 +269,6 @@ extension LabFixture {
         return (addresses, Set(try rules()),
                 Set(routes.split(separator: "\n").map(String.init).filter { $0.contains("proto 233") || $0.contains("proto eni-agent") }))
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// `ip -ts monitor address rule link` in a namespace: kernel events with the time the monitor

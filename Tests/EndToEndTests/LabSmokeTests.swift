@@ -1,7 +1,7 @@
 import Testing
 import TestSupport
 
-@Suite(.requiresRoot) struct LabSmokeTests {
+@Suite(.requiresRoot, .blockingWork) struct LabSmokeTests {
     @Test func theLabConvergesInOneSyncAndTheSecondChangesNothing() async throws {
         let lab = try await LabFixture.start()
         defer { lab.destroy() }

@@ -60,8 +60,8 @@ private func hex(_ n: Int) -> String { n < 16 ? "0" + String(n, radix: 16) : Str
 /// down.
 func fastConfiguration(port: Int, tokenMode: Metadata.TokenMode = .auto) -> MetadataConfiguration {
     MetadataConfiguration(
-        host: "127.0.0.1", port: port, tokenMode: tokenMode, connectTimeout: .seconds(1),
-        requestTimeout: .milliseconds(500), readBudget: .seconds(5), maxAttempts: 4,
+        host: "127.0.0.1", port: port, tokenMode: tokenMode, connectTimeout: .seconds(3),
+        requestTimeout: .seconds(3), readBudget: .seconds(30), maxAttempts: 4,
         retryBaseDelay: .milliseconds(10), retryMaxDelay: .milliseconds(50))
 }
 

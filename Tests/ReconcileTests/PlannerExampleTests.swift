@@ -114,6 +114,15 @@ struct PlannerExampleTests {
         #expect(!plan.lines.contains { $0.hasPrefix("link") })
     }
 
+    @Test func withBringUpOffADownLinkGetsAddressesAndRulesButNoRoutesTheKernelWouldRefuse() {
+        let plan = Reconcile.plan(desired: Lab.network, actual: Lab.kernel, owned: Ownership(), config: PlanConfig(bringUpLinks: false))
+        #expect(!plan.lines.contains { ($0.hasPrefix("route") || $0.hasPrefix("-6 route")) && $0.contains("dev eth1") })
+        #expect(plan.lines.contains("address add 192.168.1.212/24 dev eth1 noprefixroute proto 233"))
+        #expect(plan.lines.contains("rule add from 192.168.1.212 lookup 20003 priority 20003 proto 233"))
+        #expect(plan.lines.contains("route add default via 192.168.1.253 dev eth2 onlink table 20004 proto 233"), "eth2 is up")
+        #expect(plan.notes.contains { $0.message.contains("eth1") && $0.message.contains("routes wait") })
+    }
+
     @Test func anENIWhoseLinkIsNotThereYetIsNotedAndSkipped() {
         var kernel = Lab.kernel
         kernel.links.removeAll { $0.name == "eth2" }

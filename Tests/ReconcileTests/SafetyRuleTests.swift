@@ -137,6 +137,18 @@ struct SafetyRuleTests {
         #expect(!cycle.ownership.addresses.contains { $0.ifindex == 4 })
     }
 
+    @Test func aVanishedLinksDanglingRulesSkipTheGraceButNotAPartialRead() {
+        var cycle = Cycle(kernel: Lab.kernel, config: PlanConfig(removalGrace: 2))
+        cycle.run(Lab.network)
+        cycle.kernel.removeLink(index: 4)
+        var partial = Lab.network
+        partial.enis[1].completeness = .incomplete(reason: "private-ipv4s: 404")
+        #expect(cycle.run(partial).ops.isEmpty)
+        let plan = cycle.run(Lab.network)
+        #expect(plan.ops.count == 6)
+        #expect(plan.ops.allSatisfy { if case .removeRule = $0.op { $0.reason.contains("gone") } else { false } })
+    }
+
     @Test func theSuppressRuleGoesWhenNoSecondaryENIIsLeft() {
         var cycle = Cycle(kernel: Lab.kernel, config: PlanConfig(removalGrace: 1))
         cycle.run(Lab.network)

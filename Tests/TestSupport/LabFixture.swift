@@ -47,7 +47,9 @@ public final class LabFixture: @unchecked Sendable {
     }
 
     private func build(enis: Int) throws {
-        try vpc.ip("link", "add", "br0", "type", "bridge")
+        // A fixed MAC, as a VPC gateway's never changes: a bridge otherwise takes its lowest
+        // port's MAC, and deleting that port would change the gateway under the instance.
+        try vpc.ip("link", "add", "br0", "address", "ee:ff:ff:ff:ff:ff", "type", "bridge")
         try vpc.ip("link", "set", "br0", "up")
         try vpc.ip("addr", "add", "192.168.1.253/24", "dev", "br0")
         try vpc.ip("addr", "add", "\(Self.gateway6)/64", "dev", "br0", "nodad")

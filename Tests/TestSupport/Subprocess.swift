@@ -38,13 +38,15 @@ public enum Command {
             inPipe.fileHandleForWriting.write(Data(input.utf8))
             try? inPipe.fileHandleForWriting.close()
         }
-        // Read both pipes while the process runs, so that a chatty command never blocks.
+        // Read both pipes while the process runs, so that a chatty command never blocks. On
+        // threads of their own: Dispatch's global queues are the threads Swift concurrency runs
+        // tests on, and hundreds of blocked readers there starve every other suite.
         let outData = DataBox()
         let errData = DataBox()
         let group = DispatchGroup()
         for (pipe, box) in [(out, outData), (err, errData)] {
             group.enter()
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 box.data = pipe.fileHandleForReading.readDataToEndOfFile()
                 group.leave()
             }
