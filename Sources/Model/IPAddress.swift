@@ -67,6 +67,9 @@ public struct IPv6Address: Sendable, Hashable, Comparable, CustomStringConvertib
         self.low = low
     }
 
+    /// Inlinable so that callers (netlink parsing: one per address, route and rule) get a
+    /// specialized loop instead of a generic one through witness tables.
+    @inlinable
     public init(bytes: some Collection<UInt8>) {
         precondition(bytes.count == 16, "an IPv6 address has 16 bytes")
         var high: UInt64 = 0
@@ -215,11 +218,12 @@ public enum IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
         }
     }
 
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         switch bytes.count {
         case 4:
-            let b = Array(bytes)
-            self = .v4(IPv4Address(b[0], b[1], b[2], b[3]))
+            var i = bytes.makeIterator()
+            self = .v4(IPv4Address(i.next()!, i.next()!, i.next()!, i.next()!))
         case 16:
             self = .v6(IPv6Address(bytes: bytes))
         default:
