@@ -113,7 +113,10 @@ let package = Package(
             name: "SystemdTests",
             dependencies: ["Systemd", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "MetadataTests", dependencies: ["Metadata", "Model", "IMDSSim"]),
+        .testTarget(
+            name: "MetadataTests",
+            dependencies: ["Metadata", "Model", "IMDSSim", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "IMDSSimTests", dependencies: ["IMDSSim", "imds-sim"]),
         .testTarget(
             name: "ReconcileTests",
