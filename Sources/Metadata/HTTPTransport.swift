@@ -201,11 +201,17 @@ actor ConnectionPool {
             }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
+            // The metadata service is an IP literal: connect to it directly, without a
+            // getaddrinfo call and a Happy Eyeballs race for every connection.
+            if let address = try? SocketAddress(ipAddress: host, port: port) {
+                channel = try await bootstrap.connect(to: address).get()
+            } else {
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            }
         } catch ChannelError.connectTimeout {
-            return .failure(.connect("no connection within \(connectTimeout)"))
+            return .failure(.connect("no connection to \(hostHeader) within \(connectTimeout)"))
         } catch {
-            return .failure(.connect("\(error)"))
+            return .failure(.connect("\(hostHeader): \(error)"))
         }
         // closeAll() may have run while connecting.
         guard !closed else {
