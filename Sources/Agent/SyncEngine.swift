@@ -20,6 +20,16 @@ public actor SyncEngine {
     private var syncCount = 0
     private var lastNotes: Set<String> = []
     private var lastDiagnostics: Set<String> = []
+    /// The last plan that changed nothing, with what it was computed from. The planner is a pure
+    /// function: the same metadata, kernel, ownership and configuration give the same plan, so a
+    /// quiet poll that finds all four unchanged reuses it (comparing them costs a tenth of
+    /// planning at 32 ENIs).
+    private var quietPlan: (network: InstanceNetwork?, actual: KernelState, owned: Ownership, config: PlanConfig, plan: Plan)?
+    /// What the state file holds now, so that a quiet daemon does not rewrite it every poll.
+    private var persisted: (ownership: Ownership, network: InstanceNetwork?, metadata: MetadataOutcome, exitCode: Int32,
+                            at: ContinuousClock.Instant)?
+    /// A quiet daemon still rewrites the state file this often, so `status` shows a recent sync.
+    static let persistRefresh: Duration = .seconds(60)
     public private(set) var lastReport: SyncReport?
 
     public enum Source: Sendable {
@@ -133,7 +143,16 @@ public actor SyncEngine {
         }
 
         phases.kernelRead = lap()
-        let plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+        let plan: Plan
+        if let quiet = quietPlan, quiet.owned == ownership, quiet.config == config.plan, quiet.network == network,
+           quiet.actual == actual {
+            plan = quiet.plan
+        } else {
+            plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+            // Only a fixed point is reused: no ops, and the ownership record (grace counters
+            // included) comes out as it went in.
+            quietPlan = plan.ops.isEmpty && plan.ownership == ownership ? (network, actual, ownership, config.plan, plan) : nil
+        }
         phases.plan = lap()
         if case .complete = outcome, !plan.removalsAllowed {
             // The planner found a problem the metadata client did not (a rejected value).
@@ -168,10 +187,20 @@ public actor SyncEngine {
         lastReport = report
         log.debug("sync #\(report.id): \(report.summary) in \(Int(report.durationMilliseconds)) ms, \(report.metadataRequests) metadata requests")
         guard !report.dryRun else { return report }
+        // Encoding the record is most of a quiet cycle's cost at 32 ENIs (1,900 owned
+        // addresses): skip it when nothing in it but the sync counter would change.
+        let now = ContinuousClock.now
+        let recorded = cachedNetwork ?? network
+        if let persisted, persisted.ownership == ownership, persisted.network == recorded, persisted.metadata == report.metadata,
+           persisted.exitCode == report.exitCode, report.changes == 0, report.failures.isEmpty,
+           now - persisted.at < Self.persistRefresh {
+            return report
+        }
         let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: ownership,
-                                   network: cachedNetwork ?? network, lastSync: SyncSummary(report))
+                                   network: recorded, lastSync: SyncSummary(report))
         do {
             try store.save(state)
+            persisted = (ownership, recorded, report.metadata, report.exitCode, now)
         } catch {
             log.warning("cannot write the state file \(store.path): \(error); ownership of addresses rests on kernel marks until it can")
         }
