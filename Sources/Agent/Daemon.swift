@@ -178,6 +178,7 @@ final class AgentService: Service, Sendable {
         var hotplugDelay = timing.hotplugRetry
         var eventsAlive = true
         var lastReport: SyncReport?
+        var memory = ResidentMemory.Trimmer()
 
         while true {
             // Feed the watchdog from here (and from `sync` while one runs), never from a timer
@@ -268,7 +269,8 @@ final class AgentService: Service, Sendable {
                 }
                 // The cycle's code pages (and at the first, start-up's) are not needed until the
                 // next one: give them back (see ResidentMemory).
-                ResidentMemory.releaseCleanFilePages()
+                let resident = memory.trim()
+                log.trace("resident set \(resident.before >> 10) KiB, \(resident.after >> 10) KiB after releasing clean code pages")
             }
             if eventsAlive { notifier.watchdog() }
         }
