@@ -269,8 +269,13 @@ final class AgentService: Service, Sendable {
                 }
                 // The cycle's code pages (and at the first, start-up's) are not needed until the
                 // next one: give them back (see ResidentMemory).
-                let resident = memory.trim()
-                log.trace("resident set \(resident.before >> 10) KiB, \(resident.after >> 10) KiB after releasing clean code pages")
+                if log.logLevel <= .trace {
+                    let before = ResidentMemory.residentBytes() ?? 0
+                    memory.trim()
+                    log.trace("resident set \(before >> 10) KiB, \((ResidentMemory.residentBytes() ?? 0) >> 10) KiB after releasing clean code pages")
+                } else {
+                    memory.trim()
+                }
             }
             if eventsAlive { notifier.watchdog() }
         }

@@ -73,18 +73,14 @@ public enum ResidentMemory {
 
         public init() {}
 
-        /// Returns the resident bytes before and after.
-        @discardableResult
-        public mutating func trim() -> (before: Int, after: Int) {
-            let before = ResidentMemory.residentBytes() ?? 0
+        public mutating func trim() {
             if runs == nil { runs = ResidentMemory.releasableRuns() }
             ResidentMemory.release(runs ?? [])
-            return (before, ResidentMemory.residentBytes() ?? 0)
         }
     }
 
     /// This process's resident set (`/proc/self/statm`, second field), in bytes.
-    static func residentBytes() -> Int? {
+    public static func residentBytes() -> Int? {
         guard let statm = try? readFile("/proc/self/statm") else { return nil }
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }

@@ -225,6 +225,13 @@ public actor SyncEngine {
         lastDiagnostics = Set(diagnostics.map(identity))
     }
 
+    /// `net.ipv4.conf.<link>.promote_secondaries`, read in this process's network namespace.
+    static func promotesSecondaries(_ ifname: String) -> Bool {
+        guard !ifname.contains("/"), !ifname.isEmpty,
+              let value = try? readFile("/proc/sys/net/ipv4/conf/\(ifname)/promote_secondaries") else { return false }
+        return value.hasPrefix("1")
+    }
+
     /// Notes are logged when they first appear, not every cycle: a daemon that polls every 10 s
     /// must not repeat the same warning 8,640 times a day.
     private func logNotes(_ notes: [PlanNote], log: Logger) {
@@ -255,7 +262,7 @@ public actor SyncEngine {
         var log = logger
         log[metadataKey: "sync_id"] = "cleanup"
         let (removals, held) = AddressRemovalOrder.arrange(plan.ops.filter(\.op.isRemoval), actual: actual,
-                                                           promotesSecondaries: AddressRemovalOrder.promotesSecondaries)
+                                                           promotesSecondaries: Self.promotesSecondaries)
         for (planned, bystanders) in held {
             guard case .removeAddress(let address) = planned.op else { continue }
             var fields: Logger.Metadata = ["action": "keep", "address": "\(address.address)", "ifname": "\(address.ifname)"]

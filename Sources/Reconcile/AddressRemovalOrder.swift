@@ -1,5 +1,4 @@
-import Model
-import Reconcile
+public import Model
 
 /// Deleting the primary IPv4 address of a subnet from a link makes the kernel delete every
 /// secondary address of that subnet with it, unless `promote_secondaries` is set on the link
@@ -7,11 +6,11 @@ import Reconcile
 /// ENI's primary IP is the first address the agent adds on a secondary ENI, so it is usually the
 /// kernel's primary there, and an address an admin added later in the same subnet is one of its
 /// secondaries: removing ours would remove theirs (DESIGN.md 4, rule 1).
-enum AddressRemovalOrder {
+public enum AddressRemovalOrder {
     /// Secondary addresses first, so each removal is a real one and logged as such; then the
     /// primaries, except one whose removal would take addresses this plan keeps with it: that
     /// one is held back and returned with the addresses it protects.
-    static func arrange(_ removals: [PlannedOp], actual: KernelState,
+    public static func arrange(_ removals: [PlannedOp], actual: KernelState,
                         promotesSecondaries: (String) -> Bool) -> (ops: [PlannedOp], held: [(PlannedOp, [Address])]) {
         var removing = Set<AddressKey>()
         for planned in removals {
@@ -40,12 +39,5 @@ enum AddressRemovalOrder {
             }
         }
         return (first + last, held)
-    }
-
-    /// `net.ipv4.conf.<link>.promote_secondaries`, read in this process's network namespace.
-    static func promotesSecondaries(_ ifname: String) -> Bool {
-        guard !ifname.contains("/"), !ifname.isEmpty,
-              let value = try? readFile("/proc/sys/net/ipv4/conf/\(ifname)/promote_secondaries") else { return false }
-        return value.hasPrefix("1")
     }
 }
