@@ -6,14 +6,17 @@ import NIOPosix
 
 /// The I/O the engine needs, opened once: a netlink socket and one event-loop thread for the
 /// metadata client (one is plenty for a handful of small link-local requests, and each thread
-/// costs resident memory on every instance).
+/// costs resident memory on every instance). The daemon's tasks run on that thread too
+/// (`executor`), so that a poll does not hop between it and the concurrency pool.
 public final class AgentRuntime: Sendable {
     public let engine: SyncEngine
     let group: MultiThreadedEventLoopGroup
+    let executor: LoopExecutor
 
     public init(config: AgentConfig, logger: Logger) throws {
         let netlink = try NetlinkClient()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        executor = LoopExecutor(group.next())
         let metadata = MetadataClient(configuration: config.metadata, group: group)
         engine = SyncEngine(config: config, netlink: netlink, metadata: metadata, logger: logger)
     }

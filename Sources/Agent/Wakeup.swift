@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Why the daemon's loop should look again. Reasons accumulate while a cycle runs, so a trigger
@@ -24,6 +25,12 @@ final class Wakeup: Sendable {
         var timedOut = false
     }
     private let state = Mutex(State())
+    /// Where the deadline timer runs: the daemon's event loop, so that an idle daemon's only
+    /// wake-up is its own thread's (a `Task.sleep` wakes a concurrency-pool thread, which the
+    /// pool may have to start again). nil: a task on the global pool.
+    private let timers: (any EventLoop)?
+
+    init(timers: (any EventLoop)? = nil) { self.timers = timers }
 
     func post(_ reason: WakeReason) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -43,9 +50,7 @@ final class Wakeup: Sendable {
             state.timedOut = false
             return state.generation
         }
-        let timer = Task {
-            // Cancelled: the wait already ended some other way.
-            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+        let fire: @Sendable () -> Void = { [self] in
             let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
                 guard state.generation == generation else { return nil }
                 state.timedOut = true
@@ -53,6 +58,19 @@ final class Wakeup: Sendable {
                 return state.waiter
             }
             waiter?.resume()
+        }
+        let cancel: @Sendable () -> Void
+        if let timers {
+            let delay = ContinuousClock.now.duration(to: deadline)
+            let scheduled = timers.scheduleTask(in: TimeAmount(max(delay, .zero)), fire)
+            cancel = { scheduled.cancel() }
+        } else {
+            let task = Task {
+                // Cancelled: the wait already ended some other way.
+                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                fire()
+            }
+            cancel = { task.cancel() }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
@@ -62,7 +80,7 @@ final class Wakeup: Sendable {
             }
             if resumeNow { continuation.resume() }
         }
-        timer.cancel()
+        cancel()
         return take() ?? []
     }
 
