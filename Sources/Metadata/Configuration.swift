@@ -33,6 +33,8 @@ public struct MetadataConfiguration: Sendable, Hashable {
     public var retryMaxDelay: Duration = .seconds(2)
     /// How long `auto` keeps using token-free GETs after the PUT was refused.
     public var tokenFallbackPeriod: Duration = .seconds(600)
+    /// A keep-alive connection idle for this long is closed, not reused by the next poll.
+    public var maxIdleConnection: Duration = .seconds(30)
 
     public init(
         host: String = "100.100.100.200", port: Int = 80, tokenMode: TokenMode = .auto,

@@ -1,6 +1,6 @@
 // HTTP/1.1 to the metadata service over NIOHTTP1's codec: our part is the request/response
 // handler (body cap, no redirects, keep-alive decision), per-request timeouts and a small pool
-// of keep-alive connections that lives for one read.
+// of keep-alive connections, kept from one read to the next while they are fresh.
 
 import NIOCore
 import NIOHTTP1
@@ -128,15 +128,21 @@ final class ResponseHandler: ChannelDuplexHandler {
     }
 }
 
-/// The connections of one read: at most as many as requests in flight (the caller bounds
-/// that), reused while the server keeps them alive, all closed when the read ends. Not kept
-/// across reads: a poll every 10 s would mostly meet connections the server has since closed.
+/// The connections of the metadata client: at most as many as requests in flight (the caller
+/// bounds that), reused while the server keeps them alive, from one read to the next (at the
+/// default 10 s poll, opening and closing up to `maxConcurrency` TCP connections was a tenth of
+/// a quiet cycle's CPU). A connection idle for `maxIdleConnection` is closed rather than reused,
+/// so a poll meets a connection the server (or a middlebox) may have forgotten only if it
+/// forgot it within that time. A request that fails on a reused connection before any answer
+/// is sent again once on a new one, as HTTP clients do for idempotent requests: a server may
+/// close an idle connection just as the request leaves.
 actor ConnectionPool {
-    private var idle: [any Channel] = []
+    private var idle: [(channel: any Channel, since: ContinuousClock.Instant)] = []
     private var open: [ObjectIdentifier: any Channel] = [:]
     private var closed = false
-    /// Requests written, retries and token PUTs included.
+    /// Requests written, retries and token PUTs included, since `beginRead()`.
     private(set) var requests = 0
+    /// Connections opened since `beginRead()`.
     private(set) var connectionsOpened = 0
 
     private let group: any EventLoopGroup
@@ -144,6 +150,8 @@ actor ConnectionPool {
     private let port: Int
     private let hostHeader: String
     private let maxBodyBytes: Int
+    private let maxIdle: Duration
+    private let clock = ContinuousClock()
 
     init(configuration: MetadataConfiguration, group: any EventLoopGroup) {
         self.group = group
@@ -151,6 +159,21 @@ actor ConnectionPool {
         self.port = configuration.port
         self.hostHeader = configuration.hostHeader
         self.maxBodyBytes = configuration.maxBodyBytes
+        self.maxIdle = configuration.maxIdleConnection
+    }
+
+    /// Starts the counts of a read over, and closes the idle connections that are too old to
+    /// reuse or that the server has closed.
+    func beginRead() {
+        requests = 0
+        connectionsOpened = 0
+        let now = clock.now
+        idle.removeAll { channel, since in
+            guard !channel.isActive || now - since >= maxIdle else { return false }
+            open[ObjectIdentifier(channel)] = nil
+            channel.close(promise: nil)
+            return true
+        }
     }
 
     /// One request on an idle connection or a new one. `connectTimeout` bounds a new
@@ -159,19 +182,27 @@ actor ConnectionPool {
         _ method: HTTPMethod, _ path: String, headers extra: [(String, String)],
         connectTimeout: Duration, timeout: Duration
     ) async -> Result<HTTPResponse, HTTPFailure> {
-        let channel: any Channel
-        switch await acquire(connectTimeout: connectTimeout) {
-        case .success(let c): channel = c
-        case .failure(let failure): return .failure(failure)
-        }
-        requests += 1
         var headers = HTTPHeaders([("Host", hostHeader), ("User-Agent", "eni-agent"), ("Accept", "*/*")])
         headers.add(contentsOf: extra)
         if method == .PUT { headers.add(name: "Content-Length", value: "0") }
         let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
-        let result = await Self.execute(head, on: channel, timeout: timeout)
-        release(channel, reusable: (try? result.get())?.keepAlive ?? false)
-        return result
+        var fresh = false
+        while true {
+            let channel: any Channel
+            let reused: Bool
+            switch await acquire(connectTimeout: connectTimeout, fresh: fresh) {
+            case .success(let c): (channel, reused) = c
+            case .failure(let failure): return .failure(failure)
+            }
+            requests += 1
+            let result = await Self.execute(head, on: channel, timeout: timeout)
+            release(channel, reusable: (try? result.get())?.keepAlive ?? false)
+            if reused, case .failure(.closed) = result, !closed {
+                fresh = true
+                continue
+            }
+            return result
+        }
     }
 
     /// Closes every connection, in use or idle; a request in flight fails with `.closed`.
@@ -183,11 +214,14 @@ actor ConnectionPool {
         for channel in channels { channel.close(promise: nil) }
     }
 
-    private func acquire(connectTimeout: Duration) async -> Result<any Channel, HTTPFailure> {
+    /// An idle connection (reused: true) unless `fresh`, or a new one.
+    private func acquire(connectTimeout: Duration, fresh: Bool) async -> Result<(any Channel, reused: Bool), HTTPFailure> {
         if closed { return .failure(.cancelled) }
-        while let channel = idle.popLast() {
-            if channel.isActive { return .success(channel) }
+        let now = clock.now
+        while !fresh, let (channel, since) = idle.popLast() {
+            if channel.isActive && now - since < maxIdle { return .success((channel, true)) }
             open[ObjectIdentifier(channel)] = nil
+            channel.close(promise: nil)
         }
         let maxBodyBytes = self.maxBodyBytes
         let bootstrap = ClientBootstrap(group: group)
@@ -220,12 +254,12 @@ actor ConnectionPool {
         }
         open[ObjectIdentifier(channel)] = channel
         connectionsOpened += 1
-        return .success(channel)
+        return .success((channel, false))
     }
 
     private func release(_ channel: any Channel, reusable: Bool) {
         if reusable && channel.isActive && !closed {
-            idle.append(channel)
+            idle.append((channel, clock.now))
         } else {
             open[ObjectIdentifier(channel)] = nil
             channel.close(promise: nil)

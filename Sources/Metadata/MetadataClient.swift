@@ -39,6 +39,8 @@ public actor MetadataClient {
     private var lastMACs: Set<MACAddress>?
 
     private var activeReads: [ObjectIdentifier: ConnectionPool] = [:]
+    /// The last successful read's connections, for the next read (see `ConnectionPool`).
+    private var keptPool: ConnectionPool?
     private var isShutDown = false
 
     public init(configuration: MetadataConfiguration, group: any EventLoopGroup) {
@@ -57,7 +59,9 @@ public actor MetadataClient {
     public func read() async throws(MetadataError) -> MetadataRead {
         guard !isShutDown else { throw .shutDown }
         let started = clock.now
-        let pool = ConnectionPool(configuration: configuration, group: group)
+        let pool = keptPool ?? ConnectionPool(configuration: configuration, group: group)
+        keptPool = nil
+        await pool.beginRead()
         let id = ObjectIdentifier(pool)
         activeReads[id] = pool
         let context = ReadContext(pool: pool, deadline: started + configuration.readBudget)
@@ -68,7 +72,15 @@ public actor MetadataClient {
             outcome = .failure(Task.isCancelled ? .cancelled : isShutDown ? .shutDown : error)
         }
         activeReads[id] = nil
-        await pool.closeAll()
+        // A failed read starts the next one on new connections. No await between the checks
+        // and the swap: shutdown() cannot slip in and miss the pool.
+        if case .success = outcome, !isShutDown {
+            let previous = keptPool
+            keptPool = pool
+            await previous?.closeAll()
+        } else {
+            await pool.closeAll()
+        }
         let (network, diagnostics) = try outcome.get()
         return MetadataRead(
             network: network, requests: await pool.requests, connections: await pool.connectionsOpened,
@@ -90,6 +102,8 @@ public actor MetadataClient {
         isShutDown = true
         tokenRequest?.cancel()
         for pool in activeReads.values { await pool.closeAll() }
+        await keptPool?.closeAll()
+        keptPool = nil
     }
 
     private func readNetwork(_ read: ReadContext) async throws(MetadataError) -> (InstanceNetwork, [MetadataDiagnostic]) {
