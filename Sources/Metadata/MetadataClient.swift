@@ -37,6 +37,9 @@ public actor MetadataClient {
     /// Per MAC, the stable keys of its last complete read.
     private var eniCache: [MACAddress: (results: [ENIKey: KeyResult], fetchedAt: ContinuousClock.Instant)] = [:]
     private var lastMACs: Set<MACAddress>?
+    /// Per MAC, the last read's answers and what they assembled to: a quiet poll gets the same
+    /// bodies back, and comparing them costs less than parsing 60 addresses again.
+    private var lastAssembly: [MACAddress: (results: [ENIKey: KeyResult], isPrimary: Bool, eni: ENI, notes: [MetadataDiagnostic])] = [:]
 
     private var activeReads: [ObjectIdentifier: ConnectionPool] = [:]
     /// The last successful read's connections, for the next read (see `ConnectionPool`).
@@ -94,6 +97,7 @@ public actor MetadataClient {
         instanceCache = nil
         eniCache = [:]
         lastMACs = nil
+        lastAssembly = [:]
         tokenFreeUntil = nil
     }
 
@@ -157,12 +161,21 @@ public actor MetadataClient {
         guard !Task.isCancelled else { throw .cancelled }
 
         var enis: [ENI] = []
+        var assembled: [MACAddress: (results: [ENIKey: KeyResult], isPrimary: Bool, eni: ENI, notes: [MetadataDiagnostic])] = [:]
         for mac in macs {
             var results = eniCache[mac]?.results ?? [:]
             for key in ENIKey.allCases {
                 if let answer = fetched[.eni(mac, key)] { results[key] = answer.result }
             }
-            let (eni, notes) = ENIAssembler.assemble(mac: mac, isPrimary: mac == primaryMAC, results: results)
+            let isPrimary = mac == primaryMAC
+            let eni: ENI
+            let notes: [MetadataDiagnostic]
+            if let last = lastAssembly[mac], last.isPrimary == isPrimary, last.results == results {
+                (eni, notes) = (last.eni, last.notes)
+            } else {
+                (eni, notes) = ENIAssembler.assemble(mac: mac, isPrimary: isPrimary, results: results)
+            }
+            assembled[mac] = (results, isPrimary, eni, notes)
             if !eni.completeness.isComplete {
                 eniCache[mac] = nil
             } else if eniCache[mac] == nil {
@@ -172,6 +185,7 @@ public actor MetadataClient {
             diagnostics += notes
         }
         lastMACs = macSet
+        lastAssembly = assembled
         let network = InstanceNetwork(
             primaryMAC: primaryMAC, instanceID: ids.instanceID, regionID: ids.regionID, zoneID: ids.zoneID,
             enis: enis)
