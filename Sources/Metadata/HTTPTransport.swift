@@ -201,8 +201,19 @@ actor ConnectionPool {
                 fresh = true
                 continue
             }
+            // A kept connection that times out may have been forgotten by the service or a
+            // middlebox; the others kept as long are suspect too: the retry starts afresh.
+            if reused, case .failure(.timeout) = result { dropIdle() }
             return result
         }
+    }
+
+    private func dropIdle() {
+        for (channel, _) in idle {
+            open[ObjectIdentifier(channel)] = nil
+            channel.close(promise: nil)
+        }
+        idle = []
     }
 
     /// Closes every connection, in use or idle; a request in flight fails with `.closed`.

@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    @Test func aTimeoutOnAKeptConnectionSendsTheRetryOnANewOne() async throws {
+        try await withSimulator(try sampleState(), configure: { $0.requestTimeout = .seconds(1) }) { simulator, client in
+            _ = try await client.read()
+            // A kept connection that stops answering, as one a middlebox forgot would.
+            simulator.setFaults([SimFault(path: macsPath, delayMs: 3_000, times: 1)])
+            let read = try await client.read()
+            #expect(read.network == expectedSampleNetwork)
+            // The other kept connections (as old, as suspect) were closed too: the retry and the
+            // ENI keys' concurrent requests went out on new ones. Had only the one that timed out
+            // been replaced, this read would have opened exactly one.
+            #expect(read.connections > 1)
+            #expect(read.diagnostics.first?.problem.hasPrefix("answered after 2 attempts") == true)
+        }
+    }
+
     @Test func connectionsIdleLongerThanTheLimitAreNotReused() async throws {
         try await withSimulator(try sampleState(), configure: { $0.maxIdleConnection = .milliseconds(50) }) { _, client in
             _ = try await client.read()
