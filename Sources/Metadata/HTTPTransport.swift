@@ -168,12 +168,7 @@ actor ConnectionPool {
         requests = 0
         connectionsOpened = 0
         let now = clock.now
-        idle.removeAll { channel, since in
-            guard !channel.isActive || now - since >= maxIdle else { return false }
-            open[ObjectIdentifier(channel)] = nil
-            channel.close(promise: nil)
-            return true
-        }
+        closeIdle { channel, since in !channel.isActive || now - since >= maxIdle }
     }
 
     /// One request on an idle connection or a new one. `connectTimeout` bounds a new
@@ -203,17 +198,18 @@ actor ConnectionPool {
             }
             // A kept connection that times out may have been forgotten by the service or a
             // middlebox; the others kept as long are suspect too: the retry starts afresh.
-            if reused, case .failure(.timeout) = result { dropIdle() }
+            if reused, case .failure(.timeout) = result { closeIdle { _, _ in true } }
             return result
         }
     }
 
-    private func dropIdle() {
-        for (channel, _) in idle {
+    private func closeIdle(where shouldClose: (any Channel, ContinuousClock.Instant) -> Bool) {
+        idle.removeAll { channel, since in
+            guard shouldClose(channel, since) else { return false }
             open[ObjectIdentifier(channel)] = nil
             channel.close(promise: nil)
+            return true
         }
-        idle = []
     }
 
     /// Closes every connection, in use or idle; a request in flight fails with `.closed`.

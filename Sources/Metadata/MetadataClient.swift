@@ -37,9 +37,11 @@ public actor MetadataClient {
     /// Per MAC, the stable keys of its last complete read.
     private var eniCache: [MACAddress: (results: [ENIKey: KeyResult], fetchedAt: ContinuousClock.Instant)] = [:]
     private var lastMACs: Set<MACAddress>?
-    /// Per MAC, the last read's answers and what they assembled to: a quiet poll gets the same
-    /// bodies back, and comparing them costs less than parsing 60 addresses again.
-    private var lastAssembly: [MACAddress: (results: [ENIKey: KeyResult], isPrimary: Bool, eni: ENI, notes: [MetadataDiagnostic])] = [:]
+    /// An ENI's answers and what they assembled to.
+    private typealias Assembly = (results: [ENIKey: KeyResult], isPrimary: Bool, eni: ENI, notes: [MetadataDiagnostic])
+    /// Per MAC, the last read's: a quiet poll gets the same bodies back, and comparing them
+    /// costs less than parsing 60 addresses again.
+    private var lastAssembly: [MACAddress: Assembly] = [:]
 
     private var activeReads: [ObjectIdentifier: ConnectionPool] = [:]
     /// The last successful read's connections, for the next read (see `ConnectionPool`).
@@ -161,7 +163,7 @@ public actor MetadataClient {
         guard !Task.isCancelled else { throw .cancelled }
 
         var enis: [ENI] = []
-        var assembled: [MACAddress: (results: [ENIKey: KeyResult], isPrimary: Bool, eni: ENI, notes: [MetadataDiagnostic])] = [:]
+        var assembled: [MACAddress: Assembly] = [:]
         for mac in macs {
             var results = eniCache[mac]?.results ?? [:]
             for key in ENIKey.allCases {
