@@ -64,8 +64,8 @@ final class OnceFlag: Sendable {
 /// and SIGTERM must not wait for it. One lock for both, so that a sync that starts as the stop
 /// comes is cancelled either by the stop (registered first) or by the registration (stop first).
 final class Shutdown: Sendable {
-    /// Where the sync runs (the daemon's loop thread); nil: the global pool.
-    let executor: (any TaskExecutor)?
+    /// Where the sync runs: the daemon's loop thread.
+    let executor: any TaskExecutor
     private let state = Mutex<(stopping: Bool, sync: Task<SyncReport, Never>?)>((false, nil))
 
     func request() {
@@ -78,7 +78,7 @@ final class Shutdown: Sendable {
 
     var isRequested: Bool { state.withLock { $0.stopping } }
 
-    init(executor: (any TaskExecutor)? = nil) { self.executor = executor }
+    init(executor: any TaskExecutor) { self.executor = executor }
 
     /// Runs `operation` as the sync a stop cancels.
     func run(_ operation: @escaping @Sendable () async -> SyncReport) async -> SyncReport {

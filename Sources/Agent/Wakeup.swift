@@ -27,10 +27,10 @@ final class Wakeup: Sendable {
     private let state = Mutex(State())
     /// Where the deadline timer runs: the daemon's event loop, so that an idle daemon's only
     /// wake-up is its own thread's (a `Task.sleep` wakes a concurrency-pool thread, which the
-    /// pool may have to start again). nil: a task on the global pool.
-    private let timers: (any EventLoop)?
+    /// pool may have to start again).
+    private let timers: any EventLoop
 
-    init(timers: (any EventLoop)? = nil) { self.timers = timers }
+    init(timers: any EventLoop) { self.timers = timers }
 
     func post(_ reason: WakeReason) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
@@ -50,27 +50,16 @@ final class Wakeup: Sendable {
             state.timedOut = false
             return state.generation
         }
-        let fire: @Sendable () -> Void = { [self] in
+        let delay = ContinuousClock.now.duration(to: deadline)
+        let timer = timers.scheduleTask(in: TimeAmount(max(delay, .zero))) { [self] in
             let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                // A timer of an earlier wait (cancelled too late) does not end this one.
                 guard state.generation == generation else { return nil }
                 state.timedOut = true
                 defer { state.waiter = nil }
                 return state.waiter
             }
             waiter?.resume()
-        }
-        let cancel: @Sendable () -> Void
-        if let timers {
-            let delay = ContinuousClock.now.duration(to: deadline)
-            let scheduled = timers.scheduleTask(in: TimeAmount(max(delay, .zero)), fire)
-            cancel = { scheduled.cancel() }
-        } else {
-            let task = Task {
-                // Cancelled: the wait already ended some other way.
-                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
-                fire()
-            }
-            cancel = { task.cancel() }
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
@@ -80,7 +69,7 @@ final class Wakeup: Sendable {
             }
             if resumeNow { continuation.resume() }
         }
-        cancel()
+        timer.cancel()
         return take() ?? []
     }
 
