@@ -11,17 +11,19 @@ public enum AddressRemovalOrder {
     /// primaries, except one whose removal would take addresses this plan keeps with it: that
     /// one is held back and returned with the addresses it protects.
     public static func arrange(_ removals: [PlannedOp], actual: KernelState,
-                        promotesSecondaries: (String) -> Bool) -> (ops: [PlannedOp], held: [(PlannedOp, [Address])]) {
+                               promotesSecondaries: (String) -> Bool) -> (ops: [PlannedOp], held: [(PlannedOp, [Address])]) {
         var removing = Set<AddressKey>()
         for planned in removals {
             if case .removeAddress(let address) = planned.op { removing.insert(address.key) }
         }
+        // One lookup per removal, not a scan of every address (cleanup removes them all).
+        let inKernel = Dictionary(actual.addresses.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var first: [PlannedOp] = []
         var last: [PlannedOp] = []
         var held: [(PlannedOp, [Address])] = []
         for planned in removals {
             guard case .removeAddress(let address) = planned.op, address.family == .v4,
-                  let current = actual.addresses.first(where: { $0.key == address.key }),
+                  let current = inKernel[address.key],
                   !current.flags.contains(.secondary) else {
                 first.append(planned)
                 continue
