@@ -281,12 +281,10 @@ final class AgentService: Service, Sendable {
                 }
                 // The cycle's code pages (and at the first, start-up's) are not needed until the
                 // next one: give them back (see ResidentMemory).
-                if log.logLevel <= .trace {
-                    let before = ResidentMemory.residentBytes() ?? 0
-                    memory.trim()
+                let before = log.logLevel <= .trace ? ResidentMemory.residentBytes() : nil
+                memory.trim()
+                if let before {
                     log.trace("resident set \(before >> 10) KiB, \((ResidentMemory.residentBytes() ?? 0) >> 10) KiB after releasing clean code pages")
-                } else {
-                    memory.trim()
                 }
             }
             if eventsAlive { notifier.watchdog() }
