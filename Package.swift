@@ -1,6 +1,6 @@
 // swift-tools-version: 6.2
 //
-// eni-agent: module layout follows ../shared/DESIGN.md section 2. Only `Netlink` imports
+// eni-agent: module layout follows docs/design.md §2. Only `Netlink` imports
 // `CNetlink` and only `Systemd` imports `CSystemd`; `Reconcile` sees values only.
 
 import PackageDescription
@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // No traits: the default JSON trait (and YAML) link full Foundation + ICU, +46 MB and
-        // +8 MiB RSS (DESIGN.md 6a). The environment-file provider needs none of them.
+        // +8 MiB RSS (docs/design.md §6a). The environment-file provider needs none of them.
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),

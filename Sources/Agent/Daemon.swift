@@ -7,7 +7,7 @@ import Synchronization
 import Systemd
 import UnixSignals
 
-/// `eni-agent` as a systemd service (DESIGN.md 5): one loop that syncs on a jittered poll, on
+/// `eni-agent` as a systemd service (docs/design.md §5): one loop that syncs on a jittered poll, on
 /// kernel events and on SIGHUP, never overlapping, and tells systemd how it goes.
 public enum Daemon {
     /// Runs until SIGTERM/SIGINT. `reload` builds a new configuration the way start-up did.

@@ -46,7 +46,7 @@ public struct SyncReport: Sendable, Codable {
     public var failures: [OpResult] { results.filter { !$0.outcome.succeeded } }
     public var changes: Int { results.filter { $0.outcome == .applied }.count }
 
-    /// `--sync` exit codes (DESIGN.md 6): a failed operation or kernel error is 1 (something
+    /// `--sync` exit codes (docs/design.md §6): a failed operation or kernel error is 1 (something
     /// broke, look at the log), else metadata that was not complete is 69 (nothing removed),
     /// else 0.
     public var exitCode: Int32 {

@@ -14,7 +14,7 @@ import Synchronization
     import Darwin
 #endif
 
-/// An in-process IMDS simulator serving `shared/imds/SPEC.md` from a `SimState`.
+/// An in-process IMDS simulator serving the metadata contract (docs/metadata.md) from a `SimState`.
 ///
 /// ```swift
 /// let sim = IMDSSimulator(state: state)

@@ -1,7 +1,7 @@
 // The state document the simulator serves (imds-contract.md, "State document"). Every value is a
 // plain string rendered verbatim, so tests can serve malformed values to the client on purpose.
 
-/// How the simulated service treats the session token (SPEC.md, "Token").
+/// How the simulated service treats the session token (docs/metadata.md, "Token").
 public enum TokenMode: String, Codable, Sendable, Hashable, CaseIterable {
     /// Token-free GETs work; a GET with an unknown or expired token is still 401.
     case optional

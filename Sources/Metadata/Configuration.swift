@@ -2,7 +2,7 @@
 
 import Model
 
-/// SPEC.md "Token mode": `auto` falls back to token-free GETs only when the token PUT itself is
+/// docs/metadata.md "Token mode": `auto` falls back to token-free GETs only when the token PUT itself is
 /// refused (403/404/405); `required` never sends a GET without a token; `off` never PUTs.
 public enum TokenMode: String, Sendable, CaseIterable {
     case auto, required, off

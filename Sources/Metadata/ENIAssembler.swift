@@ -1,5 +1,5 @@
 // Turns the raw answers for one ENI's keys into an `ENI` and decides its completeness
-// (SPEC.md table, DESIGN.md 4.2). Pure: the client feeds it what it fetched or cached.
+// (docs/metadata.md table, docs/design.md §4.2). Pure: the client feeds it what it fetched or cached.
 
 public import Model
 
@@ -24,7 +24,7 @@ public enum ENIKey: String, Sendable, Hashable, CaseIterable {
 /// What fetching one key gave.
 public enum KeyResult: Sendable, Hashable {
     case value(String)
-    /// HTTP 404: what that means depends on the key (SPEC.md table).
+    /// HTTP 404: what that means depends on the key (docs/metadata.md table).
     case missing
     /// No usable answer after retries: a status, a transport error, a timeout, too large.
     case failed(reason: String)

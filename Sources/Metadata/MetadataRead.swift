@@ -56,7 +56,7 @@ public enum MetadataError: Error, Sendable, Hashable, CustomStringConvertible {
     case tokenRefused(status: Int)
     /// The read budget ran out before `macs/` and the instance `mac` were read.
     case timeout
-    /// `macs/` or the instance `mac` answered something that is not what SPEC.md describes.
+    /// `macs/` or the instance `mac` answered something that is not what docs/metadata.md describes.
     case malformed(key: String, value: String, problem: String)
     case cancelled
     /// `shutdown()` was called.

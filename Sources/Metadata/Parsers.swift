@@ -1,4 +1,4 @@
-// One pure parser per IMDS value format (SPEC.md "Keys"). They are public so that the planner's
+// One pure parser per IMDS value format (docs/metadata.md "Keys"). They are public so that the planner's
 // tests and fuzzers can feed them the same quirks the service produces. Each throws a
 // `MetadataParseError` that says what was wrong, for the diagnostic the client logs.
 
@@ -59,7 +59,7 @@ public enum MetadataParser {
         return entries
     }
 
-    /// The raw items of a list key, SPEC.md's one rule for every list: strip `[`, `]` and `"`,
+    /// The raw items of a list key, docs/metadata.md's one rule for every list: strip `[`, `]` and `"`,
     /// split on `,` and newlines, trim, drop empty items.
     public static func listItems(_ body: String) -> [String] {
         // Metadata is ASCII: split its bytes (a 32-ENI poll parses ~1,900 addresses, and the
@@ -164,7 +164,7 @@ public enum MetadataParser {
         return length
     }
 
-    /// What a diagnostic shows of a value: at most 200 characters (SPEC.md).
+    /// What a diagnostic shows of a value: at most 200 characters (docs/metadata.md).
     public static func truncated(_ value: some StringProtocol) -> String {
         value.count <= 200 ? String(value) : String(value.prefix(200))
     }

@@ -4,7 +4,7 @@
 /// Whether every key the planner relies on was read and validated for an ENI.
 public enum Completeness: Sendable, Hashable, Codable {
     case complete
-    /// Additions that are certain may go ahead; removals for this ENI wait (DESIGN.md 4.2).
+    /// Additions that are certain may go ahead; removals for this ENI wait (docs/design.md §4.2).
     case incomplete(reason: String)
 
     public var isComplete: Bool { self == .complete }

@@ -1,5 +1,5 @@
 // A change to the kernel, and its one rendering in `ip` syntax: planner tests compare these
-// lines, `--dry-run` prints them, logs carry them (STYLE.md). `ip -batch` accepts them.
+// lines, `--dry-run` prints them, logs carry them (docs/design.md §9). `ip -batch` accepts them.
 
 public enum Op: Sendable, Hashable, Codable {
     case setLinkUp(ifindex: Int32, ifname: String)
@@ -110,7 +110,7 @@ extension Op: CustomStringConvertible {
 }
 
 /// What applying one op did. EEXIST on an add and ENOENT/ESRCH/EADDRNOTAVAIL on a removal are
-/// `alreadyInPlace`: the kernel already looks the way the op wanted (DESIGN.md 4.5).
+/// `alreadyInPlace`: the kernel already looks the way the op wanted (docs/design.md §4.5).
 public enum OpOutcome: Sendable, Hashable, Codable {
     case applied
     case alreadyInPlace

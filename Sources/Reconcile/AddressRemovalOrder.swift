@@ -5,7 +5,7 @@ public import Model
 /// (systemd's sysctl defaults set it; a bare kernel and a fresh network namespace do not). An
 /// ENI's primary IP is the first address the agent adds on a secondary ENI, so it is usually the
 /// kernel's primary there, and an address an admin added later in the same subnet is one of its
-/// secondaries: removing ours would remove theirs (DESIGN.md 4, rule 1).
+/// secondaries: removing ours would remove theirs (docs/design.md §4.1).
 public enum AddressRemovalOrder {
     /// Secondary addresses first, so each removal is a real one and logged as such; then the
     /// primaries, except one whose removal would take addresses this plan keeps with it: that

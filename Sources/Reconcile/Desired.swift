@@ -7,7 +7,7 @@ struct Wanted<Object: Sendable>: Sendable {
     var eni: ENIRef
 }
 
-/// DESIGN.md section 3 as data: what the kernel should hold for this metadata, whatever it holds
+/// docs/design.md §3 as data: what the kernel should hold for this metadata, whatever it holds
 /// now. Validation (section 4.6) happens here: a rejected value is never wanted and makes its
 /// ENI incomplete, so that bad metadata can add what is certain but remove nothing.
 struct Desired {
@@ -50,7 +50,7 @@ struct Desired {
                               suppress: inout Set<IPFamily>) {
         let name = eni.id ?? eni.mac.description
         // Before anything else: a partial read holds removals back whether or not this ENI's
-        // link is here or managed (DESIGN.md 4.2).
+        // link is here or managed (docs/design.md §4.2).
         if case .incomplete(let reason) = eni.completeness {
             holdReasons.append("\(name): \(reason)")
         }

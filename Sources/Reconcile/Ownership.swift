@@ -8,7 +8,7 @@ public import Model
 public struct Ownership: Sendable, Hashable, Codable {
     public var addresses: [OwnedAddress]
     /// Removals wanted by consecutive complete reads, keyed by the op's `ip` rendering: a removal
-    /// is emitted once its count reaches the removal grace (DESIGN.md 4.3).
+    /// is emitted once its count reaches the removal grace (docs/design.md §4.3).
     public var pendingRemovals: [String: Int]
 
     public init(addresses: [OwnedAddress] = [], pendingRemovals: [String: Int] = [:]) {

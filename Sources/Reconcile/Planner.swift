@@ -3,7 +3,7 @@ public import Model
 /// Desired × actual × owned × config → an ordered plan. Pure: no I/O, no clock, no randomness,
 /// so the same inputs always give the same plan (and `--dry-run` shows exactly what a sync does).
 ///
-/// Safety rules (DESIGN.md 4), each enforced here:
+/// Safety rules (docs/design.md §4), each enforced here:
 /// 1. only owned objects (protocol 233, or recorded addresses) are removed or replaced;
 /// 2. no removal at all unless every ENI of the read is complete and valid;
 /// 3. a removal is emitted only after `removalGrace` consecutive complete reads wanted it;
@@ -73,7 +73,7 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
 
     var candidates: [PlannedOp] = []
     // Rules whose link is gone point at tables the kernel already emptied: no metadata flap can
-    // make them useful again, so they skip the grace (DESIGN.md 4.4); a partial read still
+    // make them useful again, so they skip the grace (docs/design.md §4.4); a partial read still
     // holds them back like every removal.
     var dangling: Set<String> = []
     for rule in actual.rules where rule.proto == eniAgentProtocol && !wantedRuleKeys.contains(rule.key) {

@@ -69,7 +69,7 @@ struct ConfigError: Error, CustomStringConvertible {
     }
 }
 
-/// Builds an `AgentConfig` from flags > environment > file > defaults (DESIGN.md 6).
+/// Builds an `AgentConfig` from flags > environment > file > defaults (docs/design.md §6).
 struct ConfigLoader {
     var filePath: String
     /// The path was given with --config: then a missing file is an error.

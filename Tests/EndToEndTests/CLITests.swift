@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The command line of DESIGN.md section 6: `--dry-run`, the `--json` documents, `status`,
+/// The command line of docs/design.md §6: `--dry-run`, the `--json` documents, `status`,
 /// `--version`, usage errors and the CAP_NET_ADMIN check.
 @Suite(.requiresRoot, .blockingWork) struct CLITests {
     /// `ip` syntax as `Op` renders it, then two spaces, `#` and the reason.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Configuration (DESIGN.md section 6): flags > environment > file > defaults, one key
+/// Configuration (docs/design.md §6): flags > environment > file > defaults, one key
 /// namespace, and every mistake an exit 78 that names the key and the value, before anything
 /// is read or changed. The agent runs inside a lab even where it should never get far: a
 /// configuration bug must not let it loose on the host's own network.

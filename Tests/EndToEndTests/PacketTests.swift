@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// DESIGN.md section 3's observable result with real packets: traffic from an ENI's address
+/// docs/design.md §3's observable result with real packets: traffic from an ENI's address
 /// leaves through that ENI and no other, and a main-table route more specific than default
 /// still wins for every source. The vpc side counts what it receives from each ENI's link.
 @Suite(.requiresRoot, .blockingWork) struct PacketTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// DESIGN.md 4.2: a failed, timed-out, throttled, malformed or partial metadata read removes
+/// docs/design.md §4.2: a failed, timed-out, throttled, malformed or partial metadata read removes
 /// nothing, and `--sync` says so with exit 69. Every scenario starts from a converged lab with
 /// `ENI_AGENT_REMOVAL_GRACE=1` and an address already gone from metadata, so that any sync that
 /// took a faulty read for a complete one would remove it at once; after the fault is lifted the

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `eni-agent --sync` against the real kernel: DESIGN.md section 3 (what the kernel looks like)
+/// `eni-agent --sync` against the real kernel: docs/design.md §3 (what the kernel looks like)
 /// and the ownership and grace rules of section 4 across separate runs.
 @Suite(.requiresRoot, .blockingWork) struct SyncTests {
     @Test func theFirstSyncCreatesEverySectionThreeObjectAndTheSecondPlansNothing() async throws {

@@ -2,7 +2,7 @@ import IMDSSim
 import NIOHTTP1
 import Testing
 
-/// Every key of SPEC.md's tables, with the exact body the contract prescribes for `.sample`.
+/// Every key of docs/metadata.md's tables, with the exact body the contract prescribes for `.sample`.
 let expectedKeys: [(path: String, body: String)] = [
     ("/latest/meta-data/instance-id", "i-bp1e3fhzdm2hgvz6q7ta"),
     ("/latest/meta-data/region-id", "cn-hangzhou"),

@@ -1,4 +1,4 @@
-// Completeness per SPEC.md's table: which missing or invalid key makes an ENI incomplete.
+// Completeness per docs/metadata.md's table: which missing or invalid key makes an ENI incomplete.
 
 import Metadata
 import Model

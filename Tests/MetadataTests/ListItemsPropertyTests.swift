@@ -3,9 +3,9 @@ import PropertyBased
 import Testing
 
 /// `listItems` splits ASCII bodies byte by byte (the fast path a 32-ENI poll takes ~64 times);
-/// it must agree with SPEC.md's rule as Characters read it, on every input.
+/// it must agree with docs/metadata.md's rule as Characters read it, on every input.
 @Suite struct ListItemsAgreeWithTheCharacterRule {
-    /// SPEC.md's rule, written the plain way: strip `[`, `]` and `"`, split on `,` and newlines,
+    /// docs/metadata.md's rule, written the plain way: strip `[`, `]` and `"`, split on `,` and newlines,
     /// trim whitespace, drop empty items.
     static func reference(_ body: String) -> [String] {
         body.filter { $0 != "[" && $0 != "]" && $0 != "\"" }

@@ -1,4 +1,4 @@
-// The quirks SPEC.md lists for each value format, one scenario per test.
+// The quirks docs/metadata.md lists for each value format, one scenario per test.
 
 import Metadata
 import Model

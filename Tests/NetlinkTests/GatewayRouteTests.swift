@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 extension NetlinkSuite {
-    /// Why the per-ENI default routes look as they do (DESIGN.md section 3): the kernel's own
+    /// Why the per-ENI default routes look as they do (docs/design.md §3): the kernel's own
     /// answers, through apply().
     @Suite(.requiresRoot) struct GatewayRouteTests {
         @Test func anIPv4DefaultRouteInATableNeedsOnlinkWhenTheLinkHasOnlyNoprefixrouteAddresses() async throws {

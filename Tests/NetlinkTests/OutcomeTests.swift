@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 extension NetlinkSuite {
-    /// What apply() says about each op: idempotence (DESIGN.md 4.5) and errors.
+    /// What apply() says about each op: idempotence (docs/design.md §4.5) and errors.
     @Suite(.requiresRoot) struct OutcomeTests {
         static func ops(_ eth1: TestLink) -> (adds: [Op], removals: [Op]) {
             let adds: [Op] = [

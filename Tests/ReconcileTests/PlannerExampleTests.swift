@@ -2,7 +2,7 @@ import Testing
 import Model
 @testable import Reconcile
 
-@Suite("Planner: what the kernel should look like (DESIGN.md 3)")
+@Suite("Planner: what the kernel should look like (docs/design.md §3)")
 struct PlannerExampleTests {
     @Test func firstSyncOfTheLabConfiguresEveryENIAsSectionThreeDescribes() {
         let plan = Reconcile.plan(desired: Lab.network, actual: Lab.kernel, owned: Ownership(), config: PlanConfig())

@@ -2,7 +2,7 @@ import Testing
 import Model
 @testable import Reconcile
 
-@Suite("Planner: safety rules (DESIGN.md 4)")
+@Suite("Planner: safety rules (docs/design.md §4)")
 struct SafetyRuleTests {
     @Test func anAddressSomebodyElseAddedIsLeftAloneAndNeverClaimed() {
         var kernel = Lab.kernel
