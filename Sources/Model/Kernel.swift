@@ -21,14 +21,26 @@ public struct Link: Sendable, Hashable, Codable {
     /// Carrier present (IFF_LOWER_UP).
     public var hasCarrier: Bool
     public var mtu: UInt32
+    /// IFLA_INFO_KIND (`veth`, `bridge`, `macvlan`, `bond`, `vlan`, ...); nil for a device the
+    /// kernel gives no kind, as a physical or virtio NIC.
+    public var kind: String?
+    /// IFLA_MASTER: the index of the bridge, bond or VRF this link is enslaved to.
+    public var master: Int32?
+    /// `net.ipv4.conf.<link>.promote_secondaries` (IPV4_DEVCONF_PROMOTE_SECONDARIES from the
+    /// link's IFLA_AF_SPEC); nil when the kernel did not say.
+    public var promotesSecondaries: Bool?
 
-    public init(index: Int32, name: String, mac: MACAddress?, isUp: Bool, hasCarrier: Bool = false, mtu: UInt32 = 1500) {
+    public init(index: Int32, name: String, mac: MACAddress?, isUp: Bool, hasCarrier: Bool = false, mtu: UInt32 = 1500,
+                kind: String? = nil, master: Int32? = nil, promotesSecondaries: Bool? = nil) {
         self.index = index
         self.name = name
         self.mac = mac
         self.isUp = isUp
         self.hasCarrier = hasCarrier
         self.mtu = mtu
+        self.kind = kind
+        self.master = master
+        self.promotesSecondaries = promotesSecondaries
     }
 }
 
