@@ -35,6 +35,7 @@ struct CommonOptions: ParsableArguments {
 }
 
 
+@main
 struct ENIAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eni-agent",
