@@ -102,23 +102,10 @@ struct ConfigLoader {
     }
 
     private func readConfigFile() throws(ConfigError) -> String? {
-        let path = FilePath(filePath)
         do {
-            let fd = try FileDescriptor.open(path, .readOnly)
-            defer { try? fd.close() }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 16384)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { break }
-                bytes += buffer[0..<n]
-                if bytes.count > 1 << 20 { throw ConfigError(key: filePath, value: nil, problem: "larger than 1 MiB") }
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        } catch let error as Errno where error == .noSuchFileOrDirectory && !fileExplicit {
+            return try TextFile.read(filePath, limit: 1 << 20)
+        } catch where error.isNotFound && !fileExplicit {
             return nil
-        } catch let error as ConfigError {
-            throw error
         } catch {
             throw ConfigError(key: filePath, value: nil, problem: "cannot read the configuration file: \(error)")
         }
