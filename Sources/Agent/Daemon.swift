@@ -20,7 +20,12 @@ public enum Daemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
         await runtime.shutdown()
     }
 }
@@ -216,8 +221,7 @@ final class AgentService: Service, Sendable {
                     let fresh = try await reload()
                     config = fresh
                     log.logLevel = fresh.logLevel
-                    await engine.update(config: fresh, logLevel: fresh.logLevel)
-                    await runtime.reconfigureMetadata(fresh.metadata)
+                    await engine.update(config: fresh)
                     log.notice("configuration reloaded")
                 } catch {
                     log.error("configuration reload failed, keeping the running configuration: \(error)")
@@ -284,8 +288,12 @@ final class AgentService: Service, Sendable {
 
         notifier.stopping(status: "stopping")
         if config.cleanupOnStop {
-            let results = await engine.cleanUp()
-            log.notice("cleanup on stop: \(results.filter(\.outcome.succeeded).count) objects removed, \(results.filter { !$0.outcome.succeeded }.count) failed")
+            do {
+                let results = try await engine.cleanUp()
+                log.notice("cleanup on stop: \(results.filter(\.outcome.succeeded).count) objects removed, \(results.filter { !$0.outcome.succeeded }.count) failed")
+            } catch {
+                log.error("cleanup on stop removed nothing: \(error); addresses, routes and rules stay in place")
+            }
         } else {
             log.notice("stopping; addresses, routes and rules stay in place")
         }
