@@ -61,6 +61,7 @@ import Testing
             loop.kernel.change { $0.addresses.removeAll { $0.prefix.description == "10.0.0.12/24" } }
             loop.post(.kernelEvent)
             #expect(await eventually { loop.kernel.current.addresses.contains { $0.prefix.description == "10.0.0.12/24" } })
+            #expect(await eventually { loop.cycles == 2 })
             #expect(loop.metadata.reads == 1)
             #expect(Self.sync(id: 2, in: loop.log)?.message.contains("0 metadata requests") == true, "\(loop.log.all)")
         }
@@ -123,6 +124,18 @@ import Testing
             #expect(loop.metadata.configurations.count == 2, "a bad reload makes no new metadata source")
             #expect(loop.notifier.messages.filter { $0 == .reloading }.count == 2)
             #expect(loop.notifier.messages.filter(\.isReady).count == 3)
+        }
+    }
+
+    /// A read that waits on a silent metadata service is progress: the sync's pinger feeds the
+    /// watchdog while it waits (the read never ends here, so every ping is the pinger's).
+    @Test func theWatchdogIsFedWhileAReadHangs() async throws {
+        let metadata = ScriptedMetadata(.silence)
+        try await LoopHarness.with(metadata: metadata, config: Self.quiet, watchdog: .milliseconds(300)) { loop in
+            #expect(await eventually { metadata.reads == 1 })
+            let before = loop.watchdogPings
+            #expect(await eventually { loop.watchdogPings >= before + 3 }, "\(loop.notifier.messages)")
+            #expect(loop.cycles == 0)
         }
     }
 

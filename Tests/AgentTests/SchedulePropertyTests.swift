@@ -179,7 +179,7 @@ struct ScheduleRun {
         await propertyCheck(count: 200, input: Gen.double(in: 0.2...100), Gen.double(in: 1...300), Gen.int(in: 1...12)) { poll, cap, failures in
             var run = Self.start(LoopTiming(backoffCap: .seconds(cap)), poll: poll, watchdog: nil)
             let fail = (sync: Duration.zero, failed: true, waiting: false, jitter: 1.0)
-            run.run(until: .seconds(poll * 5000 + cap * 20), events: [], outcomes: Array(repeating: fail, count: failures)
+            run.run(until: .seconds(Double(failures + 2) * max(cap, poll)), events: [], outcomes: Array(repeating: fail, count: failures)
                     + [(sync: .zero, failed: false, waiting: false, jitter: 1.0)])
             for (k, (previous, next)) in zip(run.reads, run.reads.dropFirst()).prefix(failures).enumerated() {
                 let expected = min(Duration.seconds(poll) * (1 << k), max(.seconds(cap), .seconds(poll)))
@@ -206,6 +206,17 @@ struct ScheduleRun {
                 }
             }
         }
+    }
+
+    /// Once the NIC is listed (a read finds nothing waiting), the next read is a poll away.
+    @Test func aListedNICEndsTheLooks() {
+        let start = ContinuousClock.now
+        var schedule = Schedule(timing: LoopTiming(), pollInterval: .seconds(10), watchdog: nil, now: start)
+        schedule.read(failed: false, waitingForNICs: true, at: start, jitter: 1)
+        #expect(schedule.hotplug != nil && schedule.wake == start + .seconds(1))
+        schedule.read(failed: false, waitingForNICs: false, at: start + .seconds(1), jitter: 1)
+        #expect(schedule.hotplug == nil)
+        #expect(schedule.wake == start + .seconds(11))
     }
 
     /// A burst of kernel events within the debounce is one re-plan.
