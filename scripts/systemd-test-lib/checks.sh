@@ -211,7 +211,11 @@ check_daemon_after_boot_sync() {
     state=$(box stat -c %u /run/eni-agent/state.json)
     [ "$state" = "$uid" ] || fail "state.json belongs to uid $state, the daemon is $uid"
     ok "the daemon started after the sync, changed nothing, and carries on with the sync's state.json (dynamic uid $uid)"
-    echo "    note: the daemon's resident memory: $(box awk '/^VmRSS:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+    local current
+    current=$(prop eni-agent MemoryCurrent)
+    [[ "$current" =~ ^[0-9]+$ ]] && current=$(awk -v b="$current" 'BEGIN {printf "%.1f MiB", b / 1048576}')
+    echo "    note: the daemon's memory: $(box awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {v += $2}
+        END {printf "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", r / 1024, p / 1024, v / 1024}' "/proc/$pid/smaps_rollup"); the unit's MemoryCurrent $current"
 }
 
 check_verify() {
