@@ -42,4 +42,16 @@ static inline const struct nlmsghdr *eni_nlmsgerr_header(const struct nlmsgerr *
     return (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
 }
 
+/* nl_msg_parse() hands the object it parsed to a callback and releases it afterwards: keep a
+ * reference for the caller (who puts it), or NULL when the message type has no libnl parser. */
+static inline void eni_keep_object(struct nl_object *obj, void *arg) {
+    nl_object_get(obj);
+    *(struct nl_object **)arg = obj;
+}
+
+static inline int eni_msg_parse(struct nl_msg *msg, struct nl_object **result) {
+    *result = NULL;
+    return nl_msg_parse(msg, eni_keep_object, result);
+}
+
 #endif

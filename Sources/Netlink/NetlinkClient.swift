@@ -15,13 +15,20 @@ public actor NetlinkClient {
         socket = try RouteSocket(namespacePath: namespacePath)
     }
 
-    /// One read of links, addresses, routes of every table and rules, both families.
+    /// One read of links, addresses, routes of every table and rules, both families. Throws
+    /// rather than return a part: a dump that failed, or a message libnl could not parse.
     public func snapshot() throws(NetlinkError) -> KernelState {
-        let links = try socket.dump(Int32(RTM_GETLINK), what: "links") { Messages.link($0) }
+        let links = try socket.dump(.links) { msg throws(NetlinkError) in
+            Messages.isLinkMessage(msg) ? try Messages.link(msg) : nil
+        }
         let names = Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
-        let addresses = try socket.dump(Int32(RTM_GETADDR), what: "addresses") { Messages.address($0, names: names) }
-        let routes = try socket.dump(Int32(RTM_GETROUTE), what: "routes") { Messages.route($0, names: names) }
-        let rules = try socket.dump(Int32(RTM_GETRULE), what: "rules") { Messages.rule($0) }
+        let addresses = try socket.dump(.addresses) { msg throws(NetlinkError) in
+            try Messages.address(msg) { names[$0] }
+        }
+        let routes = try socket.dump(.routes) { msg throws(NetlinkError) in
+            try Messages.route(msg) { names[$0] }
+        }
+        let rules = try socket.dump(.rules) { msg throws(NetlinkError) in try Messages.rule(msg) }
         return KernelState(links: links, addresses: addresses, routes: routes, rules: rules)
     }
 
@@ -29,21 +36,8 @@ public actor NetlinkClient {
     /// op. EEXIST on an add and ENOENT/ESRCH/EADDRNOTAVAIL on a removal mean the kernel already
     /// looks as the op wants: `.alreadyInPlace`.
     public func apply(_ ops: [Op]) -> [OpResult] {
-        var results = [OpResult?](repeating: nil, count: ops.count)
-        var messages: [OpaquePointer] = []
-        var indexes: [Int] = []
-        for (i, op) in ops.enumerated() {
-            if let msg = Requests.message(for: op) {
-                messages.append(msg)
-                indexes.append(i)
-            } else {
-                results[i] = OpResult(op: op, outcome: .failed(errno: ENOMEM, message: "cannot build the netlink request"))
-            }
-        }
-        for (i, answer) in zip(indexes, socket.transact(messages)) {
-            results[i] = OpResult(op: ops[i], outcome: Self.outcome(ops[i], answer))
-        }
-        return results.map { $0! }
+        let answers = socket.transact(count: ops.count) { Requests.message(for: ops[$0]) }
+        return zip(ops, answers).map { OpResult(op: $0, outcome: Self.outcome($0, $1)) }
     }
 
     static func outcome(_ op: Op, _ answer: RouteSocket.Answer) -> OpOutcome {

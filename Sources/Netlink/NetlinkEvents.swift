@@ -116,7 +116,7 @@ private final class EventReader: @unchecked Sendable {
             nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
                 let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
-                collector.handle(nlmsg_hdr(msg))
+                collector.handle(msg!)
                 return Int32(NL_OK.rawValue)
             }, Unmanaged.passUnretained(collector).toOpaque())
             withExtendedLifetime(collector) {
@@ -147,21 +147,21 @@ private final class EventCollector {
     let continuation: AsyncStream<NetlinkEvent>.Continuation
     init(_ continuation: AsyncStream<NetlinkEvent>.Continuation) { self.continuation = continuation }
 
-    func handle(_ hdr: UnsafeMutablePointer<nlmsghdr>) {
+    func handle(_ msg: OpaquePointer) {
         let event: NetlinkEvent?
-        switch Int32(hdr.pointee.nlmsg_type) {
+        switch Int32(nlmsg_hdr(msg).pointee.nlmsg_type) {
         case Int32(RTM_NEWLINK):
-            event = Messages.link(hdr).map { Messages.isNewLink(hdr) ? .linkAdded($0) : .linkChanged($0) }
+            event = (try? Messages.link(msg)).map { Messages.isNewLink(msg) ? .linkAdded($0) : .linkChanged($0) }
         case Int32(RTM_DELLINK):
-            event = Messages.link(hdr).map { .linkRemoved(index: $0.index, name: $0.name) }
+            event = (try? Messages.link(msg)).map { .linkRemoved(index: $0.index, name: $0.name) }
         case Int32(RTM_NEWADDR):
-            event = Messages.address(hdr, names: [:]).map { .addressAdded($0) }
+            event = (try? Messages.address(msg) { _ in nil })?.map { .addressAdded($0) }
         case Int32(RTM_DELADDR):
-            event = Messages.address(hdr, names: [:]).map { .addressRemoved($0) }
+            event = (try? Messages.address(msg) { _ in nil })?.map { .addressRemoved($0) }
         case Int32(RTM_NEWRULE):
-            event = Messages.rule(hdr).map { .ruleAdded($0) }
+            event = (try? Messages.rule(msg))?.map { .ruleAdded($0) }
         case Int32(RTM_DELRULE):
-            event = Messages.rule(hdr).map { .ruleRemoved($0) }
+            event = (try? Messages.rule(msg))?.map { .ruleRemoved($0) }
         default:
             event = nil
         }

@@ -44,19 +44,38 @@ final class RouteSocket {
 
     var fd: Int32 { nl_socket_get_fd(sock) }
 
-    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families: what
-    /// `parse` makes of each message. A dump the kernel marks inconsistent (the objects changed
-    /// while it ran) is read again from scratch, and only the last, whole read is returned.
-    func dump<T>(_ type: Int32, what: String, _ parse: (UnsafeMutablePointer<nlmsghdr>) -> T?) throws(NetlinkError) -> [T] {
+    /// What a dump reads: the request type, and the words for errors.
+    struct DumpKind {
+        var type: Int32
+        var what: String
+
+        static let links = DumpKind(type: Int32(RTM_GETLINK), what: "links")
+        static let addresses = DumpKind(type: Int32(RTM_GETADDR), what: "addresses")
+        static let routes = DumpKind(type: Int32(RTM_GETROUTE), what: "routes")
+        static let rules = DumpKind(type: Int32(RTM_GETRULE), what: "rules")
+    }
+
+    /// Dumps every object of one kind of all families: what `parse` makes of each message. A
+    /// dump the kernel marks inconsistent (the objects changed while it ran) is read again from
+    /// scratch, and only the last, whole read is returned. A message `parse` throws for fails
+    /// the dump once the rest of it has been read (nothing of it is left on the socket).
+    func dump<T>(_ kind: DumpKind, _ parse: (OpaquePointer) throws(NetlinkError) -> T?) throws(NetlinkError) -> [T] {
         for attempt in 1...5 {
             // Fresh for every attempt: what an interrupted read delivered is thrown away with it.
             var items: [T] = []
-            let rc = withoutActuallyEscaping({ (hdr: UnsafeMutablePointer<nlmsghdr>) in
-                if let item = parse(hdr) { items.append(item) }
-            }) { body in dumpOnce(type, body) }
+            var failure: NetlinkError?
+            let rc = withoutActuallyEscaping({ (msg: OpaquePointer) in
+                guard failure == nil else { return }
+                do throws(NetlinkError) {
+                    if let item = try parse(msg) { items.append(item) }
+                } catch {
+                    failure = error
+                }
+            }) { body in dumpOnce(kind.type, body) }
+            if rc >= 0, let failure { throw failure }
             if rc >= 0 { return items }
             if rc == -NLE_DUMP_INTR && attempt < 5 { continue }
-            throw NetlinkError.libnl("dump \(what)", rc)
+            throw NetlinkError.libnl("dump \(kind.what)", rc)
         }
         return []
     }
@@ -65,7 +84,7 @@ final class RouteSocket {
     /// was interrupted, so nothing of it is left in the socket): libnl's return code. Messages
     /// are matched by this request's own sequence number rather than libnl's running count, so a
     /// sequence number lost earlier (a failed send) can never wedge the socket for good.
-    private func dumpOnce(_ type: Int32, _ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) -> Int32 {
+    private func dumpOnce(_ type: Int32, _ body: @escaping (OpaquePointer) -> Void) -> Int32 {
         guard let msg = nlmsg_alloc_simple(type, NLM_F_DUMP) else { return -NLE_NOMEM }
         var gen = rtgenmsg(rtgen_family: UInt8(AF_UNSPEC))
         guard nlmsg_append(msg, &gen, MemoryLayout<rtgenmsg>.size, Int32(NLMSG_ALIGNTO)) == 0 else {
@@ -84,22 +103,22 @@ final class RouteSocket {
             nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
                 let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
-                let hdr = nlmsg_hdr(msg)!
-                if hdr.pointee.nlmsg_seq == collector.sequence { collector.body(hdr) }
+                if nlmsg_hdr(msg).pointee.nlmsg_seq == collector.sequence { collector.body(msg!) }
                 return Int32(NL_OK.rawValue)
             }, context)
             return nl_recvmsgs(sock, cb)
         }
     }
 
-    /// Sends the messages (taking ownership) pipelined, `window` at a time, and returns each
-    /// one's answer in order: errno 0 for an ACK, else the kernel's errno and message.
-    func transact(_ messages: [OpaquePointer]) -> [Answer] {
-        var answers = [Answer?](repeating: nil, count: messages.count)
+    /// Sends `count` requests (`build(i)` makes the i-th; the socket owns it then) pipelined,
+    /// `window` at a time, and returns each one's answer in order: errno 0 for an ACK, else the
+    /// kernel's errno and message. Built as they are sent, so that only a window's messages
+    /// exist at once (libnl gives each a page).
+    func transact(count: Int, _ build: (Int) -> OpaquePointer?) -> [Answer] {
+        var answers = [Answer?](repeating: nil, count: count)
         let inbox = AckInbox()
         guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else {
-            messages.forEach { nlmsg_free($0) }
-            return messages.map { _ in Answer(errno: ENOMEM, message: "out of memory") }
+            return (0..<count).map { _ in Answer(errno: ENOMEM, message: "out of memory") }
         }
         defer { nl_cb_put(cb) }
         let context = Unmanaged.passUnretained(inbox).toOpaque()
@@ -119,13 +138,18 @@ final class RouteSocket {
         }, context)
 
         var sequence: [UInt32?] = []
-        sequence.reserveCapacity(messages.count)
+        sequence.reserveCapacity(count)
         var next = 0
         var outstanding: [Int] = []
         withExtendedLifetime(inbox) {
-            while next < messages.count || !outstanding.isEmpty {
-                while next < messages.count && outstanding.count < Self.window {
-                    let msg = messages[next]
+            while next < count || !outstanding.isEmpty {
+                while next < count && outstanding.count < Self.window {
+                    guard let msg = build(next) else {
+                        answers[next] = Answer(errno: ENOMEM, message: "cannot build the netlink request")
+                        sequence.append(nil)
+                        next += 1
+                        continue
+                    }
                     nl_complete_msg(sock, msg)
                     let seq = nlmsg_hdr(msg).pointee.nlmsg_seq
                     let sent = nl_send(sock, msg)
@@ -166,9 +190,9 @@ final class RouteSocket {
 }
 
 private final class DumpCollector {
-    let body: (UnsafeMutablePointer<nlmsghdr>) -> Void
+    let body: (OpaquePointer) -> Void
     let sequence: UInt32
-    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void, sequence: UInt32) {
+    init(_ body: @escaping (OpaquePointer) -> Void, sequence: UInt32) {
         self.body = body
         self.sequence = sequence
     }
