@@ -14,11 +14,13 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/rule.h>
 #include <netlink/route/rtnl.h>
+#include <netlink/route/link/inet.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
+#include <linux/ip.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>

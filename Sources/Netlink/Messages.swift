@@ -13,10 +13,16 @@ enum Messages {
     static func link(_ msg: OpaquePointer) throws(NetlinkError) -> Link {
         try withObject(msg, "link") { l in
             let flags = rtnl_link_get_flags(l)
+            let master = rtnl_link_get_master(l)
+            // IFLA_AF_SPEC → AF_INET → IFLA_INET_CONF, the devconf array; libnl indexes it by
+            // the IPV4_DEVCONF_* id (the kernel's slot is id - 1).
+            var promote: UInt32 = 0
+            let promoteKnown = rtnl_link_inet_get_conf(l, UInt32(IPV4_DEVCONF_PROMOTE_SECONDARIES), &promote) == 0
             return Link(index: rtnl_link_get_ifindex(l), name: String(cString: rtnl_link_get_name(l)),
                         mac: bytes(rtnl_link_get_addr(l)).flatMap { MACAddress(bytes: $0) },
                         isUp: flags & UInt32(IFF_UP.rawValue) != 0, hasCarrier: flags & UInt32(IFF_LOWER_UP.rawValue) != 0,
-                        mtu: rtnl_link_get_mtu(l))
+                        mtu: rtnl_link_get_mtu(l), kind: rtnl_link_get_type(l).map { String(cString: $0) },
+                        master: master > 0 ? master : nil, promotesSecondaries: promoteKnown ? promote != 0 : nil)
         }
     }
 
