@@ -210,7 +210,8 @@ final class RouteSocket {
     /// Sends `count` requests (`build(i)` makes the i-th; the socket owns it then) pipelined,
     /// `window` at a time, and returns each one's answer in order: errno 0 for an ACK, else the
     /// kernel's errno and message. Built as they are sent, so that only a window's messages
-    /// exist at once (libnl gives each a page).
+    /// exist at once (libnl gives each a page). A request whose answer was lost (the receive
+    /// buffer overflowed: ENOBUFS) is `unknown`: the kernel may well have applied it.
     func transact(count: Int, _ build: (Int) -> OpaquePointer?) -> [Answer] {
         var answers = [Answer?](repeating: nil, count: count)
         let inbox = AckInbox()
@@ -234,55 +235,67 @@ final class RouteSocket {
             return Int32(NL_OK.rawValue)
         }, context)
 
-        var sequence: [UInt32?] = []
-        sequence.reserveCapacity(count)
+        var sequence = [UInt32](repeating: 0, count: count)
+        var window = Self.window
         var next = 0
         var outstanding: [Int] = []
+        func collect() {
+            outstanding.removeAll { index in
+                guard let answer = inbox.answers.removeValue(forKey: sequence[index]) else { return false }
+                answers[index] = answer
+                return true
+            }
+        }
         withExtendedLifetime(inbox) {
             while next < count || !outstanding.isEmpty {
-                while next < count && outstanding.count < Self.window {
+                while next < count && outstanding.count < window {
+                    defer { next += 1 }
                     guard let msg = build(next) else {
                         answers[next] = Answer(errno: ENOMEM, message: "cannot build the netlink request")
-                        sequence.append(nil)
-                        next += 1
                         continue
                     }
-                    nl_complete_msg(sock, msg)
-                    let seq = nlmsg_hdr(msg).pointee.nlmsg_seq
-                    let sent = nl_send(sock, msg)
-                    nlmsg_free(msg)
-                    if sent < 0 {
-                        answers[next] = Answer(errno: errnoFromLibnl(sent), message: String(cString: nl_geterror(sent)))
-                        sequence.append(nil)
-                    } else {
-                        sequence.append(seq)
+                    switch send(msg) {
+                    case .success(let seq):
+                        sequence[next] = seq
                         outstanding.append(next)
+                    case .failure(let error):
+                        answers[next] = Answer(errno: error.errno, message: error.message)
                     }
-                    next += 1
                 }
                 guard !outstanding.isEmpty else { continue }
                 let rc = nl_recvmsgs(sock, cb)
-                outstanding.removeAll { index in
-                    guard let seq = sequence[index], let answer = inbox.answers.removeValue(forKey: seq) else { return false }
-                    answers[index] = answer
-                    return true
+                collect()
+                guard rc < 0 && rc != -NLE_AGAIN && rc != -NLE_INTR && !outstanding.isEmpty else { continue }
+                // The socket failed, typically ENOBUFS (which libnl reports as NLE_NOMEM): answers
+                // were dropped because the receive buffer was full. rtnetlink handles a request
+                // inside the send() that delivers it, so every answer that will ever come is
+                // queued by now: read them, and what is still unanswered is unknown. Reading
+                // them all also ends the overflow: until its queue is empty the kernel keeps the
+                // socket marked congested and drops every new answer without another ENOBUFS, so
+                // the next window's wait for them would never end.
+                var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                while poll(&pending, 1, 0) > 0 && nl_recvmsgs(sock, cb) >= 0 {}
+                collect()
+                let overflow = rc == -NLE_NOMEM
+                let reason = overflow ? "its answer was lost when the socket's receive buffer overflowed (ENOBUFS)"
+                    : "reading the answer failed: \(String(cString: nl_geterror(rc)))"
+                for index in outstanding {
+                    answers[index] = Answer(errno: overflow ? ENOBUFS : errnoFromLibnl(rc),
+                                            message: "\(reason); the kernel may have applied it", unknown: true)
                 }
-                if rc < 0 && rc != -NLE_AGAIN && rc != -NLE_INTR {
-                    // The socket itself failed (e.g. ACKs lost to an overflow): what was not
-                    // answered is unknown, and is reported so; the next sync looks again.
-                    for index in outstanding {
-                        answers[index] = Answer(errno: errnoFromLibnl(rc), message: "no answer: \(String(cString: nl_geterror(rc)))")
-                    }
-                    outstanding.removeAll()
-                }
+                outstanding.removeAll()
+                // Fewer requests in flight, fewer answers queued at once.
+                if overflow { window = max(1, window / 2) }
             }
         }
-        return answers.map { $0 ?? Answer(errno: EIO, message: "no answer") }
+        return answers.map { $0 ?? Answer(errno: EIO, message: "no answer", unknown: true) }
     }
 
     struct Answer {
         var errno: Int32
         var message: String?
+        /// Sent, but whether the kernel applied it is not known.
+        var unknown = false
     }
 }
 
