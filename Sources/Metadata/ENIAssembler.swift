@@ -41,6 +41,7 @@ public enum ENIAssembler {
     ) -> (eni: ENI, diagnostics: [MetadataDiagnostic]) {
         var problems: [String] = []
         var diagnostics: [MetadataDiagnostic] = []
+        var rejectedEntries = false
 
         /// `missingIsProblem`: whether a 404 makes the ENI incomplete.
         func read<T>(
@@ -73,6 +74,7 @@ public enum ENIAssembler {
         func list<T>(_ key: ENIKey, missingIsProblem: Bool, limit: Int,
                      _ parse: (String) throws(MetadataParseError) -> ParsedList<T>) -> [T]? {
             guard let parsed = read(key, missingIsProblem: missingIsProblem, parse) else { return nil }
+            rejectedEntries = rejectedEntries || !parsed.rejected.isEmpty
             for rejected in parsed.rejected {
                 problems.append("\(key.rawValue) invalid entry: \(rejected.problem)")
                 diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: rejected.item,
@@ -92,7 +94,8 @@ public enum ENIAssembler {
         let privateIPv4s = list(.privateIPv4s, missingIsProblem: true, limit: MetadataLimits.ipv4sPerENI) { body throws(MetadataParseError) in
             try MetadataParser.ipv4List(body)
         }
-        if let primary, let privateIPv4s, !privateIPv4s.contains(primary) {
+        // (With an entry rejected the list is known to be wrong already: one diagnostic is enough.)
+        if let primary, let privateIPv4s, !rejectedEntries, !privateIPv4s.contains(primary) {
             let problem = "does not include primary-ip-address \(primary)"
             problems.append("private-ipv4s \(problem)")
             if case .value(let body) = results[.privateIPv4s] {
