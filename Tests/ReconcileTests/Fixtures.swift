@@ -75,8 +75,8 @@ struct Cycle {
     var ownership = Ownership()
     var config = PlanConfig()
 
-    init(kernel: KernelState, config: PlanConfig = PlanConfig()) {
-        self.kernel = KernelModel(state: kernel)
+    init(kernel: KernelState, config: PlanConfig = PlanConfig(), marksAddresses: Bool = true) {
+        self.kernel = KernelModel(state: kernel, marksAddresses: marksAddresses)
         self.config = config
     }
 
