@@ -80,10 +80,13 @@ struct Cycle {
         self.config = config
     }
 
+    /// What the kernel answered to the last run's ops.
+    private(set) var results: [OpResult] = []
+
     @discardableResult
     mutating func run(_ network: InstanceNetwork?) -> Plan {
         let plan = Reconcile.plan(desired: network, actual: kernel.state, owned: ownership, config: config)
-        let results = kernel.apply(plan.ops.map(\.op))
+        results = kernel.apply(plan.ops.map(\.op))
         ownership = plan.ownership.recording(results, macs: kernel.macs)
         return plan
     }

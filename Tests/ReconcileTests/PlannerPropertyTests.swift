@@ -75,8 +75,7 @@ struct PlannerPropertyTests {
     @Test func applyingAPlanAndPlanningAgainGivesAnEmptyPlan() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
-            var cycle = Cycle(kernel: s.kernel, config: s.config, marksAddresses: s.marksAddresses)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle()
             cycle.run(s.network)
             let again = cycle.run(s.network)
             #expect(again.lines == [], "\(s)")
@@ -89,10 +88,7 @@ struct PlannerPropertyTests {
     @Test func withAGraceOfNNothingOwnedGoesBeforeTheNthReadAndAllHasConvergedAfterIt() async {
         await propertyCheck(count: 300, input: seeds, Gen.int(in: 1...4)) { seed, grace in
             let s = Scenario(seed: seed)
-            var config = s.config
-            config.removalGrace = grace
-            var cycle = Cycle(kernel: s.kernel, config: config, marksAddresses: s.marksAddresses)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle(grace: grace)
             let kept = s.ownedKeys(in: s.kernel).filter { !s.mayGoAtOnce($0, in: s.kernel) }
             for read in 1..<grace {
                 cycle.run(s.network)
@@ -185,8 +181,7 @@ struct PlannerPropertyTests {
     @Test func everyAddedAddressIsValidOnOneENIAndNeverTheInstancePrimary() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
-            var cycle = Cycle(kernel: s.kernel, config: s.config, marksAddresses: s.marksAddresses)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle()
             let plan = cycle.run(s.network)
             let primaryIP = s.network.eni(mac: s.network.primaryMAC)?.primaryIPv4.map { IPAddress.v4($0) }
             for case .addAddress(let a) in plan.ops.map(\.op) {
@@ -216,13 +211,10 @@ struct PlannerPropertyTests {
     @Test func theKernelAcceptsEveryOp() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
-            var cycle = Cycle(kernel: s.kernel, config: s.config, marksAddresses: s.marksAddresses)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle()
             for _ in 0..<2 {
-                let plan = Reconcile.plan(desired: s.network, actual: cycle.kernel.state, owned: cycle.ownership, config: s.config)
-                let results = cycle.kernel.apply(plan.ops.map(\.op))
-                cycle.ownership = plan.ownership.recording(results, macs: cycle.kernel.macs)
-                #expect(results.filter { !$0.outcome.succeeded }.isEmpty, "\(s)")
+                cycle.run(s.network)
+                #expect(cycle.results.filter { !$0.outcome.succeeded }.isEmpty, "\(s)")
             }
         }
     }
@@ -232,8 +224,7 @@ struct PlannerPropertyTests {
     @Test func applyingAPlanNeverTakesAnAddressItDidNotRemove() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
-            var cycle = Cycle(kernel: s.kernel, config: s.config, marksAddresses: s.marksAddresses)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle()
             for _ in 0..<2 {
                 let before = cycle.kernel.state.addresses
                 let plan = cycle.run(s.network)

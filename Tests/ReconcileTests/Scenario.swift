@@ -24,6 +24,15 @@ struct Scenario: CustomStringConvertible {
 
     var description: String { "Scenario(seed: \(seed))" }
 
+    /// A sync cycle starting from this scenario's kernel and ownership.
+    func cycle(grace: Int? = nil) -> Cycle {
+        var config = self.config
+        if let grace { config.removalGrace = grace }
+        var cycle = Cycle(kernel: kernel, config: config, marksAddresses: marksAddresses)
+        cycle.ownership = ownership
+        return cycle
+    }
+
     static let macs = (1...5).map { MACAddress(bytes: [0x00, 0x16, 0x3e, 0x00, 0x00, UInt8($0)])! }
 
     init(seed: UInt64, complete: Bool = true) {
