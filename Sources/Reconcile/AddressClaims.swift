@@ -21,53 +21,69 @@ struct AddressClaims {
 
     init(_ enis: [ValidatedENI], primaryMAC: MACAddress, untrusted: Set<MACAddress>, actual: KernelState, links: ENILinks,
          ownership: AddressOwnership) {
+        /// One ENI's claim, by its index in `enis` (an address usually has one).
         struct Claim {
-            var eni: ValidatedENI
+            var eni: Int
             var isPrimaryAddress: Bool
             var isListed = true
         }
-        var claims: [IPAddress: [Claim]] = [:]
+        var first: [IPAddress: Claim] = [:]
+        first.reserveCapacity(enis.reduce(0) { $0 + $1.v4.count + $1.v6.count + 1 })
+        var more: [IPAddress: [Claim]] = [:]
         var order: [IPAddress] = []
-        func claim(_ address: IPAddress, _ eni: ValidatedENI, primary: Bool, listed: Bool = true) {
-            if claims[address] == nil { order.append(address) }
-            guard !(claims[address]?.contains { $0.eni.eni.mac == eni.eni.mac } ?? false) else { return }
-            claims[address, default: []].append(Claim(eni: eni, isPrimaryAddress: primary, isListed: listed))
+        func claim(_ address: IPAddress, _ claim: Claim) {
+            guard let existing = first[address] else {
+                first[address] = claim
+                order.append(address)
+                return
+            }
+            guard existing.eni != claim.eni, !(more[address]?.contains { $0.eni == claim.eni } ?? false) else { return }
+            more[address, default: []].append(claim)
         }
-        for eni in enis {
-            if eni.isPrimary, let primary = eni.eni.primaryIPv4 { claim(.v4(primary), eni, primary: true) }
-            for prefix in eni.v4 { claim(prefix.address, eni, primary: .v4(eni.eni.primaryIPv4 ?? IPv4Address(0)) == prefix.address) }
-            for prefix in eni.v6 { claim(prefix.address, eni, primary: false) }
+        for (i, eni) in enis.enumerated() {
+            let primary = eni.eni.primaryIPv4.map(IPAddress.v4)
+            if eni.isPrimary, let primary { claim(primary, Claim(eni: i, isPrimaryAddress: true)) }
+            for prefix in eni.v4 { claim(prefix.address, Claim(eni: i, isPrimaryAddress: prefix.address == primary)) }
+            for prefix in eni.v6 { claim(prefix.address, Claim(eni: i, isPrimaryAddress: false)) }
         }
-        var holders: [IPAddress: Set<MACAddress>] = [:]
-        var ours: [MACAddress: [IPAddress]] = [:]
+        // Which ENI's link holds what: only wanted where a claim may conflict.
+        var eniOfLink: [Int32: Int] = [:]
+        for (i, eni) in enis.enumerated() {
+            if let link = links.link(for: eni.eni.mac) { eniOfLink[link.index] = i }
+        }
+        var holders: [IPAddress: [Int]] = [:]
         for address in actual.addresses {
-            if let mac = actual.link(index: address.ifindex)?.mac, links.link(for: mac)?.index == address.ifindex {
-                holders[address.address, default: []].insert(mac)
-                if ownership.owns(address) { ours[mac, default: []].append(address.address) }
+            guard let i = eniOfLink[address.ifindex], first[address.address] != nil else { continue }
+            holders[address.address, default: []].append(i)
+            if untrusted.contains(enis[i].eni.mac) && ownership.owns(address) {
+                claim(address.address, Claim(eni: i, isPrimaryAddress: false, isListed: false))
             }
         }
-        for eni in enis where untrusted.contains(eni.eni.mac) {
-            for address in ours[eni.eni.mac] ?? [] where claims[address] != nil {
-                claim(address, eni, primary: false, listed: false)
-            }
-        }
+        owner.reserveCapacity(order.count)
         for address in order {
-            let all = claims[address]!
+            let only = first[address]!
+            guard let others = more[address] else {
+                owner[address] = enis[only.eni].eni.mac
+                if only.isPrimaryAddress { primaries.insert(address) }
+                continue
+            }
+            let all = [only] + others
             var candidates = all.filter(\.isPrimaryAddress)
-            if let primary = candidates.first(where: { $0.eni.eni.mac == primaryMAC }) { candidates = [primary] }
+            if let primary = candidates.first(where: { enis[$0.eni].eni.mac == primaryMAC }) { candidates = [primary] }
             if candidates.isEmpty { candidates = all }
-            let holding = candidates.filter { holders[address]?.contains($0.eni.eni.mac) ?? false }
+            let holding = candidates.filter { holders[address]?.contains($0.eni) ?? false }
             let listedHolding = holding.filter(\.isListed)
             if holding.count == 1 { candidates = holding } else if !listedHolding.isEmpty { candidates = listedHolding }
-            let winner = candidates.min { $0.eni.eni.mac < $1.eni.eni.mac }!
-            owner[address] = winner.eni.eni.mac
+            let winner = candidates.min { enis[$0.eni].eni.mac < enis[$1.eni].eni.mac }!
+            owner[address] = enis[winner.eni].eni.mac
             if winner.isPrimaryAddress { primaries.insert(address) }
-            for loser in all where loser.eni.eni.mac != winner.eni.eni.mac {
-                let (w, l) = (winner.eni.name, loser.eni.name)
+            for loser in all where loser.eni != winner.eni {
+                let (w, l) = (enis[winner.eni].name, enis[loser.eni].name)
                 let message = winner.isPrimaryAddress ? "\(address) is listed on \(l) but is the primary address of \(w): not configured on \(l)"
                     : winner.isListed ? "\(address) is listed on both \(w) and \(l): configured on \(w) only"
                     : "\(address) is listed on \(l) but is still on \(w), whose metadata is incomplete or invalid: not moved until it is read in full"
-                notes.append(PlanNote(.warning, eni: ENIRef(id: loser.eni.eni.id, mac: loser.eni.eni.mac, ifname: nil), message))
+                let eni = enis[loser.eni].eni
+                notes.append(PlanNote(.warning, eni: ENIRef(id: eni.id, mac: eni.mac, ifname: nil), message))
             }
         }
     }

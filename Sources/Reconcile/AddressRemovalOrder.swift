@@ -32,6 +32,8 @@ public enum AddressRemovalOrder {
         for planned in removals {
             if case .removeAddress(let address) = planned.op { removing.insert(address.key) }
         }
+        // Most plans remove no address: nothing to order, and no index of the kernel to build.
+        guard !removing.isEmpty else { return Arrangement(afterAdditions: removals) }
         // One lookup per removal, not a scan of every address (cleanup removes them all).
         let inKernel = Dictionary(actual.addresses.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         let arriving = additions.compactMap { planned -> Address? in

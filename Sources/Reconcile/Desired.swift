@@ -53,11 +53,19 @@ struct Desired {
         for eni in network.enis {
             if case .incomplete(let reason) = eni.completeness { heldENIs[eni.mac] = reason }
         }
-        var local = Set(actual.addresses.map(\.address))
-        for eni in network.enis {
-            local.formUnion(eni.privateIPv4s.map(IPAddress.v4) + eni.ipv6s.map(IPAddress.v6) + (eni.primaryIPv4.map { [.v4($0)] } ?? []))
+        // Gateways that are addresses of this instance: a few gateways against every address.
+        let gateways = Set(validated.flatMap { [$0.gateway4.map(IPAddress.v4), $0.gateway6.map(IPAddress.v6)].compactMap { $0 } })
+        var local = Set<IPAddress>()
+        if !gateways.isEmpty {
+            func check(_ address: IPAddress) { if gateways.contains(address) { local.insert(address) } }
+            for address in actual.addresses { check(address.address) }
+            for eni in network.enis {
+                eni.privateIPv4s.forEach { check(.v4($0)) }
+                eni.ipv6s.forEach { check(.v6($0)) }
+                eni.primaryIPv4.map { check(.v4($0)) }
+            }
         }
-        for i in validated.indices { validated[i].refuseLocalGateways(local) }
+        for i in validated.indices where !local.isEmpty { validated[i].refuseLocalGateways(local) }
         let untrusted = Set(heldENIs.keys).union(validated.filter { $0.firstRejected != nil }.map(\.eni.mac))
         let claims = AddressClaims(validated, primaryMAC: network.primaryMAC, untrusted: untrusted, actual: actual, links: links,
                                    ownership: ownership)
