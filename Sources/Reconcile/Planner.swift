@@ -69,7 +69,8 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
     for held in order.held {
         if case .removeAddress(let address) = held.removal.op {
             let subnet = address.prefix.network
-            notes.append(PlanNote(.warning, eni: held.removal.eni, "left \(address.prefix) on \(address.ifname): it is the kernel's primary address of \(subnet) there and promote_secondaries is off, so removing it would also remove \(held.bystanders.map { "\($0.prefix)" }.joined(separator: ", ")); it goes once they are gone, or with net.ipv4.conf.\(address.ifname).promote_secondaries=1"))
+            let setting = actual.link(index: address.ifindex)?.promotesSecondaries == nil ? "not reported (taken as off)" : "off"
+            notes.append(PlanNote(.warning, eni: held.removal.eni, "left \(address.prefix) on \(address.ifname): it is the kernel's primary address of \(subnet) there and promote_secondaries is \(setting), so removing it would also remove \(held.bystanders.map { "\($0.prefix)" }.joined(separator: ", ")); it goes once they are gone, or with net.ipv4.conf.\(address.ifname).promote_secondaries=1"))
         }
     }
     notes += removals.notes
