@@ -130,12 +130,13 @@ public actor MetadataClient {
         let macSet = Set(entries.map(\.mac))
         // Beyond the cap an ENI is listed but not read: it stays in the network as incomplete,
         // so that nothing it holds is taken for detached and removed (docs/metadata.md).
-        let macs = entries.prefix(MetadataLimits.enis).map(\.mac)
-        let unread = entries.dropFirst(MetadataLimits.enis).map(\.mac)
+        let cap = max(1, configuration.maxENIs)
+        let macs = entries.prefix(cap).map(\.mac)
+        let unread = entries.dropFirst(cap).map(\.mac)
         if !unread.isEmpty {
             diagnostics.append(MetadataDiagnostic(
                 mac: nil, key: "macs/", value: unread.map(\.description).joined(separator: ","),
-                problem: "more than \(MetadataLimits.enis) ENIs listed: \(unread.count) not read, removals on them wait"))
+                problem: "more than \(cap) ENIs listed: \(unread.count) not read, removals on them wait"))
         }
         let spellings = Dictionary(entries.map { ($0.mac, $0.spelling) }, uniquingKeysWith: { a, _ in a })
 
@@ -195,7 +196,7 @@ public actor MetadataClient {
             diagnostics += notes
         }
         for mac in unread {
-            enis.append(ENI(mac: mac, completeness: .incomplete(reason: "not read: more than \(MetadataLimits.enis) ENIs listed")))
+            enis.append(ENI(mac: mac, completeness: .incomplete(reason: "not read: more than \(cap) ENIs listed")))
         }
         lastMACs = macSet
         lastAssembly = assembled
