@@ -128,7 +128,9 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]
         ),
-        // Namespaces, links and processes for the root integration tests; tests only.
+        // Namespaces, links and processes for the root integration tests; tests only. A regular
+        // target, so `swift build` compiles it too, also with --static-swift-stdlib, whose SDK
+        // has no Testing module: it imports Testing only `#if canImport(Testing)`.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ]
 )
