@@ -41,6 +41,11 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]
         ),
 
+        // glibc > 2.28 symbols the static Swift runtime and libstdc++ take, implemented here so
+        // that the release binary runs on glibc 2.28 (README.md, "Where it runs"). Linked into
+        // both executables (no module imports it); its symbols are hidden, never exported.
+        .target(name: "CGlibcCompat"),
+
         // Plain values shared by every module; imports nothing.
         .target(name: "Model", swiftSettings: strict),
 
@@ -75,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "eni-agent",
             dependencies: [
-                "Agent", "Model", "Metadata", "Reconcile", "Systemd",
+                "Agent", "Model", "Metadata", "Reconcile", "Systemd", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -98,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "imds-sim",
             dependencies: [
-                "IMDSSim",
+                "IMDSSim", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -139,7 +144,11 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]
         ),
-        // Namespaces, links and processes for the root integration tests; tests only.
+        .testTarget(name: "GlibcCompatTests", dependencies: ["CGlibcCompat", "CGlibcCompatProbes"]),
+        // Namespaces, links and processes for the root integration tests; tests only. Regular
+        // targets, so `swift build` compiles them too, also with --static-swift-stdlib, whose
+        // SDK has no Testing module: TestSupport imports it only `#if canImport(Testing)`.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "CGlibcCompatProbes", dependencies: ["CGlibcCompat"], path: "Tests/CGlibcCompatProbes"),
     ]
 )

@@ -23,6 +23,10 @@ enum ChangeLog {
             fields["errno"] = "\(errno)"
             logger.error("failed to \(sentence(planned.op, infinitive: true))\(owner): \(message) (errno \(errno)); the next sync retries",
                          metadata: fields)
+        case .unknown(let errno, let message):
+            fields["errno"] = "\(errno)"
+            logger.warning("no answer to \(sentence(planned.op, infinitive: true))\(owner): \(message) (errno \(errno)); the next sync reads the kernel again",
+                           metadata: fields)
         }
     }
 

@@ -101,7 +101,7 @@ final class AgentService: Service, Sendable {
             switch event {
             case .linkAdded, .linkRemoved, .overflow: wakeup.post(.linkEvent)
             case .linkChanged, .addressRemoved, .ruleRemoved: wakeup.post(.kernelEvent)
-            case .addressAdded, .ruleAdded: continue
+            case .addressAdded, .ruleAdded, .routeAdded, .routeRemoved: continue
             }
         }
         events.stop()

@@ -14,11 +14,13 @@
 #include <netlink/route/nexthop.h>
 #include <netlink/route/rule.h>
 #include <netlink/route/rtnl.h>
+#include <netlink/route/link/inet.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/fib_rules.h>
+#include <linux/ip.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -40,6 +42,18 @@ static inline int eni_clone_newnet(void) { return 0x40000000; }
 /* The netlink header of the message an error callback's nlmsgerr belongs to. */
 static inline const struct nlmsghdr *eni_nlmsgerr_header(const struct nlmsgerr *e) {
     return (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+}
+
+/* nl_msg_parse() hands the object it parsed to a callback and releases it afterwards: keep a
+ * reference for the caller (who puts it), or NULL when the message type has no libnl parser. */
+static inline void eni_keep_object(struct nl_object *obj, void *arg) {
+    nl_object_get(obj);
+    *(struct nl_object **)arg = obj;
+}
+
+static inline int eni_msg_parse(struct nl_msg *msg, struct nl_object **result) {
+    *result = NULL;
+    return nl_msg_parse(msg, eni_keep_object, result);
 }
 
 #endif

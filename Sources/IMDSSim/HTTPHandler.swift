@@ -19,8 +19,12 @@ final class SimHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var bodyTooLarge = false
     private var active = true
 
-    init(core: SimCore) {
+    /// Flush the response head before writing the body (`IMDSSimulator.Segmentation`).
+    private let flushHead: Bool
+
+    init(core: SimCore, flushHead: Bool = false) {
         self.core = core
+        self.flushHead = flushHead
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,7 +96,12 @@ final class SimHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         headers.replaceOrAdd(name: "Server", value: "imds-sim")
 
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
+        let responseHead = wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+        if flushHead {
+            context.writeAndFlush(responseHead, promise: nil)
+        } else {
+            context.write(responseHead, promise: nil)
+        }
         if body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }

@@ -34,15 +34,27 @@ public final class IMDSSimulator: Sendable {
         var stopped = false
     }
 
+    /// How answers leave on TCP.
+    public enum Segmentation: Sendable {
+        /// Head and body in one write, Nagle off: small answers leave in one segment.
+        case whole
+        /// Head and body in separate writes with Nagle on, as Python's `http.server` sends them:
+        /// the body waits until the client acknowledges the head. A client that delays that ACK
+        /// (a kept-alive connection in the kernel's delayed-ACK mode) waits with it, ~40 ms.
+        case headThenBody
+    }
+
     private let core: SimCore
     private let group: any EventLoopGroup
+    private let segmentation: Segmentation
     private let listeners = Mutex(Listeners())
 
     public init(
         state: SimState = SimState(), faults: [SimFault] = [],
-        group: (any EventLoopGroup)? = nil
+        segmentation: Segmentation = .whole, group: (any EventLoopGroup)? = nil
     ) {
         core = SimCore(state: state, faults: faults)
+        self.segmentation = segmentation
         // NIO's shared group by default: tests start many simulators and none should own threads.
         self.group = group ?? MultiThreadedEventLoopGroup.singleton
     }
@@ -138,6 +150,7 @@ public final class IMDSSimulator: Sendable {
 
     private func bootstrap(tcp: Bool) -> ServerBootstrap {
         let core = self.core
+        let flushHead = segmentation == .headThenBody
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -145,12 +158,13 @@ public final class IMDSSimulator: Sendable {
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(SimHTTPHandler(core: core))
+                    try channel.pipeline.syncOperations.addHandler(SimHTTPHandler(core: core, flushHead: flushHead))
                 }
             }
         if tcp {
-            // Small answers: Nagle would only add latency to every keep-alive request.
-            bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Small answers: Nagle would only add latency to every keep-alive request (and it is
+            // what `.headThenBody` wants to reproduce).
+            bootstrap = bootstrap.childChannelOption(.tcpOption(.tcp_nodelay), value: flushHead ? 0 : 1)
         }
         return bootstrap
     }

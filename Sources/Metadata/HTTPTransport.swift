@@ -5,6 +5,9 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct HTTPResponse: Sendable {
     var status: Int
@@ -106,6 +109,24 @@ final class ResponseHandler: ChannelDuplexHandler {
             if !keepAlive { context.close(promise: nil) }
         }
     }
+
+    /// Acknowledge what arrived now rather than after the kernel's delayed-ACK timer (40 ms or
+    /// more). A kept-alive connection is in the kernel's delayed-ACK ("pingpong") mode, and a
+    /// server that sends an answer's head and body in separate segments with Nagle on (Python's
+    /// `http.server` does) holds the body until the head is acknowledged: every request would
+    /// wait for that timer. The kernel leaves quick-ACK mode again by itself, so it is asked for
+    /// after every read. A failure only costs that latency, so it is not worth a report.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        #if os(Linux)
+            try? context.channel.syncOptions?.setOption(Self.quickAck, value: 1)
+        #endif
+        context.fireChannelReadComplete()
+    }
+
+    #if os(Linux)
+        private static let quickAck = ChannelOptions.Types.SocketOption(
+            level: .tcp, name: NIOBSDSocket.Option(rawValue: CInt(TCP_QUICKACK)))
+    #endif
 
     func channelInactive(context: ChannelHandlerContext) {
         finished = true

@@ -115,10 +115,16 @@ public enum OpOutcome: Sendable, Hashable, Codable {
     case applied
     case alreadyInPlace
     case failed(errno: Int32, message: String)
+    /// The request was sent but its answer was lost (ENOBUFS: the socket's receive buffer
+    /// overflowed): the kernel may or may not have applied it. Not a success: read the kernel
+    /// again (`NetlinkClient.settle`) to learn what happened before recording anything.
+    case unknown(errno: Int32, message: String)
 
     public var succeeded: Bool {
-        if case .failed = self { return false }
-        return true
+        switch self {
+        case .applied, .alreadyInPlace: true
+        case .failed, .unknown: false
+        }
     }
 }
 

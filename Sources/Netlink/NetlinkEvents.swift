@@ -1,26 +1,14 @@
 import CNetlink
-public import Model
+import Model
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A change the kernel announced.
-public enum NetlinkEvent: Sendable, Hashable {
-    case linkAdded(Link)
-    case linkChanged(Link)
-    case linkRemoved(index: Int32, name: String)
-    case addressAdded(Address)
-    case addressRemoved(Address)
-    case ruleAdded(Rule)
-    case ruleRemoved(Rule)
-    /// The socket overflowed (ENOBUFS) and events were lost: re-read everything.
-    case overflow
-}
-
-/// A multicast subscription to link, address and rule changes (both families), on its own
-/// socket, read by its own thread. Subscribed when `init` returns, so nothing that happens
-/// after is missed. One consumer; iteration ends on `stop()`, deinit or cancellation.
+/// A multicast subscription to link, address, route and rule changes (both families), on its
+/// own socket, read by its own thread. Subscribed, and the links it compares link changes with
+/// read, when `init` returns, so nothing that happens after is missed. One consumer; iteration
+/// ends on `stop()`, deinit or cancellation.
 public final class NetlinkEvents: AsyncSequence, Sendable {
     public typealias Element = NetlinkEvent
 
@@ -30,16 +18,18 @@ public final class NetlinkEvents: AsyncSequence, Sendable {
     public init(namespacePath: String? = nil) throws(NetlinkError) {
         let socket = try RouteSocket(namespacePath: namespacePath, receiveBuffer: 8 << 20)
         nl_socket_disable_seq_check(socket.sock)
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] {
+        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+                      RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE] {
             let rc = nl_socket_add_membership(socket.sock, Int32(group.rawValue))
             if rc < 0 { throw NetlinkError.libnl("subscribe to rtnetlink group \(group.rawValue)", rc) }
         }
+        let (stream, continuation) = AsyncStream.makeStream(of: NetlinkEvent.self)
+        let collector = try EventCollector(socket: socket, continuation: continuation)
         _ = nl_socket_set_nonblocking(socket.sock)
         let wake = eni_eventfd()
         guard wake >= 0 else { throw NetlinkError.system("eventfd", errno) }
-        let (stream, continuation) = AsyncStream.makeStream(of: NetlinkEvent.self)
         self.stream = stream
-        reader = EventReader(socket: socket, wake: wake, continuation: continuation)
+        reader = EventReader(socket: socket, collector: collector, wake: wake, continuation: continuation)
         let reader = self.reader
         continuation.onTermination = { _ in reader.stop() }
         try reader.start()
@@ -69,11 +59,13 @@ private final class EventReader: @unchecked Sendable {
     // socket kept open would go on queueing every change in kernel memory); `state` guards the
     // eventfd's lifetime.
     private var socket: RouteSocket?
+    private var collector: EventCollector?
     private let continuation: AsyncStream<NetlinkEvent>.Continuation
     private let state: Mutex<(wake: Int32, stopped: Bool)>
 
-    init(socket: RouteSocket, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
+    init(socket: RouteSocket, collector: EventCollector, wake: Int32, continuation: AsyncStream<NetlinkEvent>.Continuation) {
         self.socket = socket
+        self.collector = collector
         self.continuation = continuation
         state = Mutex((wake, false))
     }
@@ -110,29 +102,16 @@ private final class EventReader: @unchecked Sendable {
 
     private func loop() {
         let wake = state.withLock { $0.wake }
-        let collector = EventCollector(continuation)
-        if let socket, let cb = nl_cb_alloc(NL_CB_DEFAULT) {
-            // Multicast messages carry sequence number 0: the default check would drop them all.
-            nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
-            nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-                let collector = Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue()
-                collector.handle(nlmsg_hdr(msg))
-                return Int32(NL_OK.rawValue)
-            }, Unmanaged.passUnretained(collector).toOpaque())
-            withExtendedLifetime(collector) {
-                var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
-                while true {
-                    let n = poll(&fds, 2, -1)
-                    if n < 0 && errno == EINTR { continue }
-                    if n < 0 || fds[1].revents != 0 { break }
-                    if fds[0].revents & Int16(POLLIN) != 0 {
-                        let rc = nl_recvmsgs(socket.sock, cb)
-                        if rc == -NLE_NOMEM { continuation.yield(.overflow) }
-                    }
-                }
+        if let socket, let collector {
+            var fds = [pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+            while true {
+                let n = poll(&fds, 2, -1)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 || fds[1].revents != 0 { break }
+                if fds[0].revents & Int16(POLLIN) != 0 { collector.receive() }
             }
-            nl_cb_put(cb)
         }
+        collector = nil
         socket = nil
         state.withLock { state in
             state.stopped = true
@@ -143,28 +122,121 @@ private final class EventReader: @unchecked Sendable {
     }
 }
 
+/// Turns the event socket's messages into events. It keeps the links it has seen, read by a
+/// link dump on the same socket when it starts (and again after an overflow), to say what an
+/// RTM_NEWLINK changed (the kernel does not say) and to name the links of addresses and routes.
+/// Used by `init`, then by the reader thread only.
 private final class EventCollector {
-    let continuation: AsyncStream<NetlinkEvent>.Continuation
-    init(_ continuation: AsyncStream<NetlinkEvent>.Continuation) { self.continuation = continuation }
+    private let socket: RouteSocket
+    private let continuation: AsyncStream<NetlinkEvent>.Continuation
+    private let cb: OpaquePointer
+    private var links: [Int32: Link] = [:]
+    /// The sequence number of the link dump in flight, whose answer fills `links` silently.
+    private var seed: UInt32?
 
-    func handle(_ hdr: UnsafeMutablePointer<nlmsghdr>) {
-        let event: NetlinkEvent?
-        switch Int32(hdr.pointee.nlmsg_type) {
-        case Int32(RTM_NEWLINK):
-            event = Messages.link(hdr).map { Messages.isNewLink(hdr) ? .linkAdded($0) : .linkChanged($0) }
-        case Int32(RTM_DELLINK):
-            event = Messages.link(hdr).map { .linkRemoved(index: $0.index, name: $0.name) }
-        case Int32(RTM_NEWADDR):
-            event = Messages.address(hdr, names: [:]).map { .addressAdded($0) }
-        case Int32(RTM_DELADDR):
-            event = Messages.address(hdr, names: [:]).map { .addressRemoved($0) }
-        case Int32(RTM_NEWRULE):
-            event = Messages.rule(hdr).map { .ruleAdded($0) }
-        case Int32(RTM_DELRULE):
-            event = Messages.rule(hdr).map { .ruleRemoved($0) }
-        default:
-            event = nil
+    /// Reads the links before it returns (the socket is blocking then).
+    init(socket: RouteSocket, continuation: AsyncStream<NetlinkEvent>.Continuation) throws(NetlinkError) {
+        self.socket = socket
+        self.continuation = continuation
+        guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { throw NetlinkError.system("nl_cb_alloc", ENOMEM) }
+        self.cb = cb
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        // Multicast messages carry sequence number 0: the default check would drop them all.
+        nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
+        nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
+            Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue().handle(msg!)
+            return Int32(NL_OK.rawValue)
+        }, context)
+        nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
+        nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, { msg, arg in
+            Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue().seedEnded(nlmsg_hdr(msg))
+            return Int32(NL_STOP.rawValue)
+        }, context)
+        nl_cb_err(cb, NL_CB_CUSTOM, { _, err, arg in
+            if let err { Unmanaged<EventCollector>.fromOpaque(arg!).takeUnretainedValue().seedEnded(UnsafeMutablePointer(mutating: eni_nlmsgerr_header(err))) }
+            return Int32(NL_SKIP.rawValue)
+        }, context)
+        try requestSeed()
+        while seed != nil {
+            let rc = nl_recvmsgs(socket.sock, cb)
+            if rc == -NLE_NOMEM { continuation.yield(.overflow) } else if rc < 0 && rc != -NLE_INTR && rc != -NLE_AGAIN {
+                throw NetlinkError.libnl("read the links", rc)
+            }
         }
-        if let event { continuation.yield(event) }
     }
+
+    deinit {
+        nl_cb_put(cb)
+    }
+
+    /// Reads what the socket holds.
+    func receive() {
+        let rc = nl_recvmsgs(socket.sock, cb)
+        if rc == -NLE_NOMEM {
+            // ENOBUFS: events were lost, link changes among them; read the links again.
+            continuation.yield(.overflow)
+            try? requestSeed()
+        }
+    }
+
+    private func requestSeed() throws(NetlinkError) {
+        guard let request = RouteSocket.dumpRequest(.links) else { throw NetlinkError.system("build a link dump", ENOMEM) }
+        seed = try socket.send(request).get()
+    }
+
+    private func isSeed(_ hdr: UnsafeMutablePointer<nlmsghdr>?) -> Bool {
+        guard let seed, let hdr else { return false }
+        return hdr.pointee.nlmsg_seq == seed && hdr.pointee.nlmsg_pid == socket.port
+    }
+
+    private func seedEnded(_ hdr: UnsafeMutablePointer<nlmsghdr>?) {
+        if isSeed(hdr) { seed = nil }
+    }
+
+    private func handle(_ msg: OpaquePointer) {
+        let hdr = nlmsg_hdr(msg)
+        let type = Int32(hdr!.pointee.nlmsg_type)
+        if isSeed(hdr) {
+            if type == Int32(RTM_NEWLINK), Messages.isLinkMessage(msg), let link = try? Messages.link(msg) { links[link.index] = link }
+            return
+        }
+        do throws(NetlinkError) {
+            switch type {
+            case Int32(RTM_NEWLINK):
+                guard Messages.isLinkMessage(msg) else { return }
+                let link = try Messages.link(msg)
+                let previous = links.updateValue(link, forKey: link.index)
+                if Messages.isNewLink(msg) {
+                    continuation.yield(.linkAdded(link))
+                } else {
+                    let changes = previous.map { LinkChanges(from: $0, to: link) } ?? .all
+                    if !changes.isEmpty { continuation.yield(.linkChanged(link, changes: changes)) }
+                }
+            case Int32(RTM_DELLINK):
+                guard Messages.isLinkMessage(msg) else { return }
+                let link = try Messages.link(msg)
+                links[link.index] = nil
+                continuation.yield(.linkRemoved(index: link.index, name: link.name))
+            case Int32(RTM_NEWADDR):
+                if let a = try Messages.address(msg, names: name) { continuation.yield(.addressAdded(a)) }
+            case Int32(RTM_DELADDR):
+                if let a = try Messages.address(msg, names: name) { continuation.yield(.addressRemoved(a)) }
+            case Int32(RTM_NEWROUTE):
+                if let r = try Messages.route(msg, names: name) { continuation.yield(.routeAdded(r)) }
+            case Int32(RTM_DELROUTE):
+                if let r = try Messages.route(msg, names: name) { continuation.yield(.routeRemoved(r)) }
+            case Int32(RTM_NEWRULE):
+                if let r = try Messages.rule(msg) { continuation.yield(.ruleAdded(r)) }
+            case Int32(RTM_DELRULE):
+                if let r = try Messages.rule(msg) { continuation.yield(.ruleRemoved(r)) }
+            default:
+                break
+            }
+        } catch {
+            // An event that cannot be read is as good as lost.
+            continuation.yield(.overflow)
+        }
+    }
+
+    private func name(_ index: Int32) -> String? { links[index]?.name }
 }

@@ -4,108 +4,142 @@ import Model
 import Glibc
 #endif
 
-/// `Op` → an rtnetlink request, built with libnl's message API. Hand-built rather than through
-/// libnl's route objects because libnl 3.7 has no setter for two attributes the agent needs
-/// (IFA_PROTO on addresses, FRA_SUPPRESS_PREFIXLEN on rules), and one way of building every
-/// request is easier to get exactly right than two.
+/// `Op` → an rtnetlink request, built by libnl-route from its objects (`rtnl_*_build_*_request`).
+/// Attributes that libnl 3.4 (the oldest the agent runs with: EL 8, Debian 11, Ubuntu 20.04)
+/// cannot set are appended to the built message by hand, each place saying so.
 enum Requests {
-    /// nil only when memory runs out.
+    /// nil only when memory runs out (or libnl refuses an object it should not).
     static func message(for op: Op) -> OpaquePointer? {
         switch op {
         case .setLinkUp(let index, _):
-            var ifi = ifinfomsg()
-            ifi.ifi_family = UInt8(AF_UNSPEC)
-            ifi.ifi_index = index
-            ifi.ifi_flags = UInt32(IFF_UP.rawValue)
-            ifi.ifi_change = UInt32(IFF_UP.rawValue)
-            return build(Int32(RTM_NEWLINK), 0, &ifi) { _ in true }
+            return linkUp(index)
         case .addAddress(let a):
-            return address(a, type: Int32(RTM_NEWADDR), flags: NLM_F_CREATE | NLM_F_EXCL)
+            return address(a, remove: false)
         case .removeAddress(let a):
-            return address(a, type: Int32(RTM_DELADDR), flags: 0)
+            return address(a, remove: true)
         case .addRoute(let r, let replace):
-            return route(r, type: Int32(RTM_NEWROUTE), flags: NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL))
+            return route(r, remove: false, flags: replace ? NLM_F_REPLACE : NLM_F_EXCL)
         case .removeRoute(let r):
-            return route(r, type: Int32(RTM_DELROUTE), flags: 0)
+            return route(r, remove: true, flags: 0)
         case .addRule(let r):
-            return rule(r, type: Int32(RTM_NEWRULE), flags: NLM_F_CREATE | NLM_F_EXCL)
+            return rule(r, remove: false)
         case .removeRule(let r):
-            return rule(r, type: Int32(RTM_DELRULE), flags: 0)
+            return rule(r, remove: true)
         }
     }
 
-    private static func address(_ a: Address, type: Int32, flags: Int32) -> OpaquePointer? {
-        var ifa = ifaddrmsg()
-        ifa.ifa_family = family(a.family)
-        ifa.ifa_prefixlen = a.prefix.length
-        ifa.ifa_flags = UInt8(truncatingIfNeeded: a.flags.rawValue)
-        ifa.ifa_scope = 0
-        ifa.ifa_index = UInt32(bitPattern: a.ifindex)
-        let bytes = a.address.bytes
-        return build(type, flags, &ifa) { msg in
-            if a.family == .v4 && put(msg, Int32(IFA_LOCAL), bytes) == false { return false }
-            guard put(msg, Int32(IFA_ADDRESS), bytes) else { return false }
-            if type == Int32(RTM_NEWADDR) {
-                guard nla_put_u32(msg, Int32(IFA_FLAGS), a.flags.rawValue) == 0 else { return false }
-                if let proto = a.proto, nla_put_u8(msg, Int32(IFA_PROTO), proto) != 0 { return false }
-            }
-            return true
+    private static func linkUp(_ index: Int32) -> OpaquePointer? {
+        guard let orig = rtnl_link_alloc(), let changes = rtnl_link_alloc() else { return nil }
+        defer {
+            rtnl_link_put(orig)
+            rtnl_link_put(changes)
         }
+        rtnl_link_set_ifindex(orig, index)
+        rtnl_link_set_flags(changes, UInt32(IFF_UP.rawValue))
+        var msg: OpaquePointer?
+        return rtnl_link_build_change_request(orig, changes, 0, &msg) == 0 ? msg : nil
     }
 
-    private static func route(_ r: Route, type: Int32, flags: Int32) -> OpaquePointer? {
-        var rtm = rtmsg()
-        rtm.rtm_family = family(r.family)
-        rtm.rtm_dst_len = r.destination.length
-        rtm.rtm_table = r.table < 256 ? UInt8(r.table) : UInt8(RT_TABLE_UNSPEC.rawValue)
-        rtm.rtm_protocol = r.proto
-        // A delete matches whatever scope the route has.
-        rtm.rtm_scope = type == Int32(RTM_DELROUTE) ? UInt8(RT_SCOPE_NOWHERE.rawValue) : r.scope.rawValue
-        rtm.rtm_type = r.type.rawValue
-        rtm.rtm_flags = r.onlink ? UInt32(RTNH_F_ONLINK) : 0
-        return build(type, flags, &rtm) { msg in
-            guard nla_put_u32(msg, Int32(RTA_TABLE.rawValue), r.table) == 0 else { return false }
-            if r.destination.length > 0, !put(msg, Int32(RTA_DST.rawValue), r.destination.network.address.bytes) { return false }
-            if let gateway = r.gateway, !put(msg, Int32(RTA_GATEWAY.rawValue), gateway.bytes) { return false }
-            if let index = r.ifindex, nla_put_u32(msg, Int32(RTA_OIF.rawValue), UInt32(bitPattern: index)) != 0 { return false }
-            if let source = r.preferredSource, !put(msg, Int32(RTA_PREFSRC.rawValue), source.bytes) { return false }
-            if let metric = r.metric, nla_put_u32(msg, Int32(RTA_PRIORITY.rawValue), metric) != 0 { return false }
-            return true
+    private static func address(_ a: Address, remove: Bool) -> OpaquePointer? {
+        guard let addr = rtnl_addr_alloc() else { return nil }
+        defer { rtnl_addr_put(addr) }
+        rtnl_addr_set_ifindex(addr, a.ifindex)
+        rtnl_addr_set_family(addr, Int32(family(a.family)))
+        guard let local = nlAddress(a.address, prefixLength: a.prefix.length) else { return nil }
+        defer { nl_addr_put(local) }
+        // libnl sends the local address as IFA_LOCAL and IFA_ADDRESS, and IFA_FLAGS when a flag
+        // above the header's eight bits (noprefixroute) is set.
+        guard rtnl_addr_set_local(addr, local) == 0 else { return nil }
+        var msg: OpaquePointer?
+        if remove {
+            return rtnl_addr_build_delete_request(addr, 0, &msg) == 0 ? msg : nil
         }
-    }
-
-    private static func rule(_ r: Rule, type: Int32, flags: Int32) -> OpaquePointer? {
-        var frh = fib_rule_hdr()
-        frh.family = family(r.family)
-        frh.src_len = r.source?.length ?? 0
-        frh.table = r.table < 256 ? UInt8(r.table) : UInt8(RT_TABLE_UNSPEC.rawValue)
-        frh.action = r.action.rawValue
-        return build(type, flags, &frh) { msg in
-            guard nla_put_u32(msg, Int32(FRA_PRIORITY), r.priority) == 0,
-                  nla_put_u32(msg, Int32(FRA_TABLE), r.table) == 0,
-                  nla_put_u8(msg, Int32(FRA_PROTOCOL), r.proto) == 0 else { return false }
-            if let source = r.source, source.length > 0, !put(msg, Int32(FRA_SRC), source.address.bytes) { return false }
-            if let suppress = r.suppressPrefixLength, nla_put_u32(msg, Int32(FRA_SUPPRESS_PREFIXLEN), suppress) != 0 { return false }
-            return true
-        }
-    }
-
-    /// A message of `type` with the family header `header` and the attributes `attributes` adds.
-    private static func build<Header>(_ type: Int32, _ flags: Int32, _ header: inout Header,
-                                      _ attributes: (OpaquePointer) -> Bool) -> OpaquePointer? {
-        guard let msg = nlmsg_alloc_simple(type, flags) else { return nil }
-        let appended = withUnsafeMutableBytes(of: &header) { raw in
-            nlmsg_append(msg, raw.baseAddress, raw.count, Int32(NLMSG_ALIGNTO))
-        }
-        guard appended == 0, attributes(msg) else {
+        rtnl_addr_set_flags(addr, a.flags.rawValue)
+        guard rtnl_addr_build_add_request(addr, NLM_F_EXCL, &msg) == 0, let msg else { return nil }
+        // IFA_PROTO by hand: no libnl release can set an address's protocol.
+        if let proto = a.proto, nla_put_u8(msg, Int32(IFA_PROTO), proto) != 0 {
             nlmsg_free(msg)
             return nil
         }
         return msg
     }
 
-    private static func put(_ msg: OpaquePointer, _ type: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { nla_put(msg, type, Int32($0.count), $0.baseAddress) } == 0
+    private static func route(_ r: Route, remove: Bool, flags: Int32) -> OpaquePointer? {
+        guard let route = rtnl_route_alloc() else { return nil }
+        defer { rtnl_route_put(route) }
+        _ = rtnl_route_set_family(route, family(r.family))
+        // libnl also puts the table into the header, truncated to 8 bits; the kernel takes
+        // RTA_TABLE, which libnl always sends, over it.
+        rtnl_route_set_table(route, r.table)
+        rtnl_route_set_protocol(route, r.proto)
+        _ = rtnl_route_set_type(route, r.type.rawValue)
+        // A delete matches whatever scope the route has.
+        rtnl_route_set_scope(route, remove ? UInt8(RT_SCOPE_NOWHERE.rawValue) : r.scope.rawValue)
+        // A default route's destination is an empty address of the family: no RTA_DST.
+        let dst = r.destination.length > 0
+            ? nlAddress(r.destination.network.address, prefixLength: r.destination.length)
+            : nl_addr_build(Int32(family(r.family)), nil, 0)
+        guard let dst else { return nil }
+        defer { nl_addr_put(dst) }
+        nl_addr_set_prefixlen(dst, Int32(r.destination.length))
+        guard rtnl_route_set_dst(route, dst) == 0 else { return nil }
+        if let source = r.preferredSource {
+            guard let src = nlAddress(source, prefixLength: source.bitWidth) else { return nil }
+            defer { nl_addr_put(src) }
+            guard rtnl_route_set_pref_src(route, src) == 0 else { return nil }
+        }
+        if let metric = r.metric { rtnl_route_set_priority(route, metric) }
+        if r.ifindex != nil || r.gateway != nil {
+            guard let nh = rtnl_route_nh_alloc() else { return nil }
+            if let index = r.ifindex { rtnl_route_nh_set_ifindex(nh, index) }
+            if let gateway = r.gateway {
+                guard let gw = nlAddress(gateway, prefixLength: gateway.bitWidth) else {
+                    rtnl_route_nh_free(nh)
+                    return nil
+                }
+                rtnl_route_nh_set_gateway(nh, gw)
+                nl_addr_put(gw)
+            }
+            if r.onlink { rtnl_route_nh_set_flags(nh, UInt32(RTNH_F_ONLINK)) }
+            rtnl_route_add_nexthop(route, nh)  // the route owns it from here
+        }
+        var msg: OpaquePointer?
+        let rc = remove ? rtnl_route_build_del_request(route, flags, &msg) : rtnl_route_build_add_request(route, flags, &msg)
+        return rc == 0 ? msg : nil
+    }
+
+    private static func rule(_ r: Rule, remove: Bool) -> OpaquePointer? {
+        guard let rule = rtnl_rule_alloc() else { return nil }
+        defer { rtnl_rule_put(rule) }
+        rtnl_rule_set_family(rule, Int32(family(r.family)))
+        rtnl_rule_set_prio(rule, r.priority)
+        // As for routes: FRA_TABLE, always sent, wins over the header's 8 bits.
+        rtnl_rule_set_table(rule, r.table)
+        rtnl_rule_set_action(rule, r.action.rawValue)
+        if let source = r.source, source.length > 0 {
+            guard let src = nlAddress(source.address, prefixLength: source.length) else { return nil }
+            defer { nl_addr_put(src) }
+            guard rtnl_rule_set_src(rule, src) == 0 else { return nil }
+        }
+        var msg: OpaquePointer?
+        let rc = remove ? rtnl_rule_build_delete_request(rule, 0, &msg) : rtnl_rule_build_add_request(rule, NLM_F_EXCL, &msg)
+        guard rc == 0, let msg else { return nil }
+        // By hand: FRA_PROTOCOL (rtnl_rule_set_protocol is libnl 3.5+) and
+        // FRA_SUPPRESS_PREFIXLEN (no libnl release sets it).
+        guard nla_put_u8(msg, Int32(FRA_PROTOCOL), r.proto) == 0,
+              r.suppressPrefixLength.map({ nla_put_u32(msg, Int32(FRA_SUPPRESS_PREFIXLEN), $0) == 0 }) ?? true else {
+            nlmsg_free(msg)
+            return nil
+        }
+        return msg
+    }
+
+    /// A libnl address (the caller puts it) of `ip` with `prefixLength`.
+    private static func nlAddress(_ ip: IPAddress, prefixLength: UInt8) -> OpaquePointer? {
+        let bytes = ip.bytes
+        guard let addr = bytes.withUnsafeBytes({ nl_addr_build(Int32(family(ip.family)), $0.baseAddress, $0.count) }) else { return nil }
+        nl_addr_set_prefixlen(addr, Int32(prefixLength))
+        return addr
     }
 
     static func family(_ family: IPFamily) -> UInt8 {

@@ -44,62 +44,179 @@ final class RouteSocket {
 
     var fd: Int32 { nl_socket_get_fd(sock) }
 
-    /// Dumps every object of one kind (RTM_GETLINK, RTM_GETADDR, ...) of all families: what
-    /// `parse` makes of each message. A dump the kernel marks inconsistent (the objects changed
-    /// while it ran) is read again from scratch, and only the last, whole read is returned.
-    func dump<T>(_ type: Int32, what: String, _ parse: (UnsafeMutablePointer<nlmsghdr>) -> T?) throws(NetlinkError) -> [T] {
-        for attempt in 1...5 {
+    /// The socket's netlink port: the kernel's answers to this socket carry it.
+    var port: UInt32 { nl_socket_get_local_port(sock) }
+
+    /// Sends one request, taking ownership of `msg`: its sequence number, or libnl's error code.
+    func send(_ msg: OpaquePointer) -> Result<UInt32, NetlinkError> {
+        nl_complete_msg(sock, msg)
+        let sequence = nlmsg_hdr(msg).pointee.nlmsg_seq
+        let sent = nl_send(sock, msg)
+        nlmsg_free(msg)
+        return sent < 0 ? .failure(.libnl("send a request", sent)) : .success(sequence)
+    }
+
+    /// What a dump reads: the request type, and the words for errors.
+    struct DumpKind {
+        var type: Int32
+        var what: String
+
+        static let links = DumpKind(type: Int32(RTM_GETLINK), what: "links")
+        static let addresses = DumpKind(type: Int32(RTM_GETADDR), what: "addresses")
+        static let routes = DumpKind(type: Int32(RTM_GETROUTE), what: "routes")
+        static let rules = DumpKind(type: Int32(RTM_GETRULE), what: "rules")
+    }
+
+    /// A dump request for every object of `kind`, all families.
+    static func dumpRequest(_ kind: DumpKind) -> OpaquePointer? {
+        guard let msg = nlmsg_alloc_simple(kind.type, NLM_F_DUMP) else { return nil }
+        var gen = rtgenmsg(rtgen_family: UInt8(AF_UNSPEC))
+        guard nlmsg_append(msg, &gen, MemoryLayout<rtgenmsg>.size, Int32(NLMSG_ALIGNTO)) == 0 else {
+            nlmsg_free(msg)
+            return nil
+        }
+        return msg
+    }
+
+    /// Dumps every object of one kind of all families: what `parse` makes of each message. A
+    /// dump the kernel marks inconsistent (the objects changed while it ran) is read again from
+    /// scratch, and only the last, whole read is returned. A message `parse` throws for fails
+    /// the dump once the rest of it has been read (nothing of it is left on the socket).
+    func dump<T>(_ kind: DumpKind, _ parse: (OpaquePointer) throws(NetlinkError) -> T?) throws(NetlinkError) -> [T] {
+        let what = kind.what
+        let attempts = 5
+        for attempt in 1...attempts {
             // Fresh for every attempt: what an interrupted read delivered is thrown away with it.
             var items: [T] = []
-            let rc = withoutActuallyEscaping({ (hdr: UnsafeMutablePointer<nlmsghdr>) in
-                if let item = parse(hdr) { items.append(item) }
-            }) { body in dumpOnce(type, body) }
-            if rc >= 0 { return items }
-            if rc == -NLE_DUMP_INTR && attempt < 5 { continue }
-            throw NetlinkError.libnl("dump \(what)", rc)
+            var failure: NetlinkError?
+            let end = withoutActuallyEscaping({ (msg: OpaquePointer) in
+                guard failure == nil else { return }
+                do throws(NetlinkError) {
+                    if let item = try parse(msg) { items.append(item) }
+                } catch {
+                    failure = error
+                }
+            }) { body in dumpOnce(kind, body) }
+            switch end {
+            case .complete:
+                if let failure { throw failure }
+                return items
+            case .interrupted where attempt < attempts, .socket(-NLE_NOMEM) where attempt < attempts:
+                // Changed while read, or the socket overflowed: read it all again.
+                continue
+            case .kernel(EBUSY) where attempt < attempts:
+                // The kernel runs one dump per socket at a time: an earlier one nobody read to its
+                // end is still running. Read it away, then ask again.
+                discardPending()
+                continue
+            case .interrupted:
+                throw NetlinkError(operation: "dump \(what)", errno: EAGAIN,
+                                   message: "the kernel's \(what) kept changing while they were read (\(attempts) tries)")
+            case .kernel(let errno):
+                throw NetlinkError.system("dump \(what)", errno)
+            case .socket(let code):
+                throw NetlinkError.libnl("dump \(what)", code)
+            }
         }
         return []
     }
 
-    /// One dump request and its whole answer (libnl reads on to NLMSG_DONE even when the dump
-    /// was interrupted, so nothing of it is left in the socket): libnl's return code. Messages
-    /// are matched by this request's own sequence number rather than libnl's running count, so a
-    /// sequence number lost earlier (a failed send) can never wedge the socket for good.
-    private func dumpOnce(_ type: Int32, _ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void) -> Int32 {
-        guard let msg = nlmsg_alloc_simple(type, NLM_F_DUMP) else { return -NLE_NOMEM }
-        var gen = rtgenmsg(rtgen_family: UInt8(AF_UNSPEC))
-        guard nlmsg_append(msg, &gen, MemoryLayout<rtgenmsg>.size, Int32(NLMSG_ALIGNTO)) == 0 else {
-            nlmsg_free(msg)
-            return -NLE_NOMEM
+    enum DumpEnd: Equatable {
+        case complete
+        case interrupted
+        /// The kernel refused the dump or failed part-way: its errno.
+        case kernel(Int32)
+        /// Reading the socket failed: libnl's code.
+        case socket(Int32)
+    }
+
+    /// One dump request and its whole answer, read up to this request's own NLMSG_DONE. Only
+    /// messages that carry this socket's port and this request's sequence number are the
+    /// answer: anything else on the socket (the ACK or the rest of a dump of an earlier request
+    /// whose reader gave up) is read and dropped, so it can never end this dump early and make
+    /// a short read look complete.
+    func dumpOnce(_ kind: DumpKind, _ body: @escaping (OpaquePointer) -> Void) -> DumpEnd {
+        guard let request = Self.dumpRequest(kind) else { return .socket(-NLE_NOMEM) }
+        let sequence: UInt32
+        switch send(request) {
+        case .success(let seq): sequence = seq
+        case .failure(let error): return .kernel(error.errno)
         }
-        nl_complete_msg(sock, msg)
-        let collector = DumpCollector(body, sequence: nlmsg_hdr(msg).pointee.nlmsg_seq)
-        let sent = nl_send(sock, msg)
-        nlmsg_free(msg)
-        if sent < 0 { return sent }
-        return withExtendedLifetime(collector) { () -> Int32 in
-            guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return -NLE_NOMEM }
+        let collector = DumpCollector(body, sequence: sequence, port: port)
+        return withExtendedLifetime(collector) { () -> DumpEnd in
+            guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else { return .socket(-NLE_NOMEM) }
             defer { nl_cb_put(cb) }
             let context = Unmanaged.passUnretained(collector).toOpaque()
             nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, { _, _ in Int32(NL_OK.rawValue) }, nil)
             nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, { msg, arg in
-                let collector = Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
-                let hdr = nlmsg_hdr(msg)!
-                if hdr.pointee.nlmsg_seq == collector.sequence { collector.body(hdr) }
+                let collector = DumpCollector.from(arg)
+                guard collector.owns(nlmsg_hdr(msg)) else { return Int32(NL_SKIP.rawValue) }
+                collector.body(msg!)
                 return Int32(NL_OK.rawValue)
             }, context)
-            return nl_recvmsgs(sock, cb)
+            nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, { msg, arg in
+                let collector = DumpCollector.from(arg)
+                if collector.owns(nlmsg_hdr(msg)) { collector.interrupted = true }
+                return Int32(NL_OK.rawValue)
+            }, context)
+            nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, { msg, arg in
+                let collector = DumpCollector.from(arg)
+                let hdr = nlmsg_hdr(msg)!
+                guard collector.owns(hdr) else { return Int32(NL_SKIP.rawValue) }
+                // A dump that fails part-way says so in NLMSG_DONE's payload (a negative errno).
+                if nlmsg_datalen(hdr) >= 4 {
+                    let code = nlmsg_data(hdr).loadUnaligned(as: Int32.self)
+                    if code < 0 { collector.error = -code }
+                }
+                collector.done = true
+                return Int32(NL_STOP.rawValue)
+            }, context)
+            nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, { msg, arg in
+                let collector = DumpCollector.from(arg)
+                guard collector.owns(nlmsg_hdr(msg)) else { return Int32(NL_SKIP.rawValue) }
+                collector.done = true
+                return Int32(NL_STOP.rawValue)
+            }, context)
+            nl_cb_err(cb, NL_CB_CUSTOM, { _, err, arg in
+                let collector = DumpCollector.from(arg)
+                guard let err, collector.owns(UnsafeMutablePointer(mutating: eni_nlmsgerr_header(err))) else {
+                    return Int32(NL_SKIP.rawValue)
+                }
+                collector.error = -err.pointee.error
+                collector.done = true
+                return Int32(NL_STOP.rawValue)
+            }, context)
+            // libnl returns after a stale NLMSG_DONE it was told to skip: read on until ours.
+            while !collector.done {
+                let rc = nl_recvmsgs(sock, cb)
+                if !collector.done && rc < 0 && rc != -NLE_INTR && rc != -NLE_AGAIN { return .socket(rc) }
+            }
+            if collector.error != 0 { return .kernel(collector.error) }
+            return collector.interrupted ? .interrupted : .complete
         }
     }
 
-    /// Sends the messages (taking ownership) pipelined, `window` at a time, and returns each
-    /// one's answer in order: errno 0 for an ACK, else the kernel's errno and message.
-    func transact(_ messages: [OpaquePointer]) -> [Answer] {
-        var answers = [Answer?](repeating: nil, count: messages.count)
+    /// Reads and drops whatever the socket holds, up to the end of any dump still running on it
+    /// (reading its last part is what lets the kernel produce the next).
+    func discardPending() {
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&pending, 1, 0) > 0 {
+            let n = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n < 0 && errno != ENOBUFS && errno != EINTR { break }
+        }
+    }
+
+    /// Sends `count` requests (`build(i)` makes the i-th; the socket owns it then) pipelined,
+    /// `window` at a time, and returns each one's answer in order: errno 0 for an ACK, else the
+    /// kernel's errno and message. Built as they are sent, so that only a window's messages
+    /// exist at once (libnl gives each a page). A request whose answer was lost (the receive
+    /// buffer overflowed: ENOBUFS) is `unknown`: the kernel may well have applied it.
+    func transact(count: Int, _ build: (Int) -> OpaquePointer?) -> [Answer] {
+        var answers = [Answer?](repeating: nil, count: count)
         let inbox = AckInbox()
         guard let cb = nl_cb_alloc(NL_CB_DEFAULT) else {
-            messages.forEach { nlmsg_free($0) }
-            return messages.map { _ in Answer(errno: ENOMEM, message: "out of memory") }
+            return (0..<count).map { _ in Answer(errno: ENOMEM, message: "out of memory") }
         }
         defer { nl_cb_put(cb) }
         let context = Unmanaged.passUnretained(inbox).toOpaque()
@@ -118,59 +235,92 @@ final class RouteSocket {
             return Int32(NL_OK.rawValue)
         }, context)
 
-        var sequence: [UInt32?] = []
-        sequence.reserveCapacity(messages.count)
+        var sequence = [UInt32](repeating: 0, count: count)
+        var window = Self.window
         var next = 0
         var outstanding: [Int] = []
+        func collect() {
+            outstanding.removeAll { index in
+                guard let answer = inbox.answers.removeValue(forKey: sequence[index]) else { return false }
+                answers[index] = answer
+                return true
+            }
+        }
         withExtendedLifetime(inbox) {
-            while next < messages.count || !outstanding.isEmpty {
-                while next < messages.count && outstanding.count < Self.window {
-                    let msg = messages[next]
-                    nl_complete_msg(sock, msg)
-                    let seq = nlmsg_hdr(msg).pointee.nlmsg_seq
-                    let sent = nl_send(sock, msg)
-                    nlmsg_free(msg)
-                    if sent < 0 {
-                        answers[next] = Answer(errno: errnoFromLibnl(sent), message: String(cString: nl_geterror(sent)))
-                        sequence.append(nil)
-                    } else {
-                        sequence.append(seq)
-                        outstanding.append(next)
+            while next < count || !outstanding.isEmpty {
+                while next < count && outstanding.count < window {
+                    defer { next += 1 }
+                    guard let msg = build(next) else {
+                        answers[next] = Answer(errno: ENOMEM, message: "cannot build the netlink request")
+                        continue
                     }
-                    next += 1
+                    switch send(msg) {
+                    case .success(let seq):
+                        sequence[next] = seq
+                        outstanding.append(next)
+                    case .failure(let error):
+                        answers[next] = Answer(errno: error.errno, message: error.message)
+                    }
                 }
                 guard !outstanding.isEmpty else { continue }
                 let rc = nl_recvmsgs(sock, cb)
-                outstanding.removeAll { index in
-                    guard let seq = sequence[index], let answer = inbox.answers.removeValue(forKey: seq) else { return false }
-                    answers[index] = answer
-                    return true
+                collect()
+                guard rc < 0 && rc != -NLE_AGAIN && rc != -NLE_INTR && !outstanding.isEmpty else { continue }
+                // The socket failed, typically ENOBUFS (which libnl reports as NLE_NOMEM): answers
+                // were dropped because the receive buffer was full. rtnetlink handles a request
+                // inside the send() that delivers it, so every answer that will ever come is
+                // queued by now: read them, and what is still unanswered is unknown. Reading
+                // them all also ends the overflow: until its queue is empty the kernel keeps the
+                // socket marked congested and drops every new answer without another ENOBUFS, so
+                // the next window's wait for them would never end.
+                var pending = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                while poll(&pending, 1, 0) > 0 && nl_recvmsgs(sock, cb) >= 0 {}
+                collect()
+                let overflow = rc == -NLE_NOMEM
+                let reason = overflow ? "its answer was lost when the socket's receive buffer overflowed (ENOBUFS)"
+                    : "reading the answer failed: \(String(cString: nl_geterror(rc)))"
+                for index in outstanding {
+                    answers[index] = Answer(errno: overflow ? ENOBUFS : errnoFromLibnl(rc),
+                                            message: "\(reason); the kernel may have applied it", unknown: true)
                 }
-                if rc < 0 && rc != -NLE_AGAIN && rc != -NLE_INTR {
-                    // The socket itself failed (e.g. ACKs lost to an overflow): what was not
-                    // answered is unknown, and is reported so; the next sync looks again.
-                    for index in outstanding {
-                        answers[index] = Answer(errno: errnoFromLibnl(rc), message: "no answer: \(String(cString: nl_geterror(rc)))")
-                    }
-                    outstanding.removeAll()
-                }
+                outstanding.removeAll()
+                // Fewer requests in flight, fewer answers queued at once.
+                if overflow { window = max(1, window / 2) }
             }
         }
-        return answers.map { $0 ?? Answer(errno: EIO, message: "no answer") }
+        return answers.map { $0 ?? Answer(errno: EIO, message: "no answer", unknown: true) }
     }
 
     struct Answer {
         var errno: Int32
         var message: String?
+        /// Sent, but whether the kernel applied it is not known.
+        var unknown = false
     }
 }
 
 private final class DumpCollector {
-    let body: (UnsafeMutablePointer<nlmsghdr>) -> Void
+    let body: (OpaquePointer) -> Void
     let sequence: UInt32
-    init(_ body: @escaping (UnsafeMutablePointer<nlmsghdr>) -> Void, sequence: UInt32) {
+    let port: UInt32
+    var done = false
+    var interrupted = false
+    var error: Int32 = 0
+
+    init(_ body: @escaping (OpaquePointer) -> Void, sequence: UInt32, port: UInt32) {
         self.body = body
         self.sequence = sequence
+        self.port = port
+    }
+
+    static func from(_ arg: UnsafeMutableRawPointer?) -> DumpCollector {
+        Unmanaged<DumpCollector>.fromOpaque(arg!).takeUnretainedValue()
+    }
+
+    /// Part of the answer to this dump's request.
+    func owns(_ hdr: UnsafeMutablePointer<nlmsghdr>?) -> Bool {
+        guard let hdr else { return false }
+        return hdr.pointee.nlmsg_seq == sequence && hdr.pointee.nlmsg_pid == port
     }
 }
 

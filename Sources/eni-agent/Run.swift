@@ -148,6 +148,10 @@ struct SyncOutput: Encodable {
                     out.outcome = "failed"
                     out.errno = errno
                     out.error = message
+                case .unknown(let errno, let message):
+                    out.outcome = "unknown"
+                    out.errno = errno
+                    out.error = message
                 }
             }
             return out

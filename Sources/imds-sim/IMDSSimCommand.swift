@@ -57,6 +57,9 @@ struct IMDSSimCommand: AsyncParsableCommand {
     @Option(help: "Override the document's tokenMode: optional, required or unsupported.")
     var tokenMode: String?
 
+    @Flag(help: "Send each answer's head and body in separate TCP segments with Nagle on, as Python's http.server does.")
+    var segmentedAnswers = false
+
     func validate() throws {
         _ = try parseListen()
         if let tokenMode, TokenMode(rawValue: tokenMode) == nil {
@@ -72,7 +75,7 @@ struct IMDSSimCommand: AsyncParsableCommand {
 
         // Before binding, so a signal sent the moment the first line appears is not lost.
         let termination = TerminationSignals()
-        let sim = IMDSSimulator(state: document)
+        let sim = IMDSSimulator(state: document, segmentation: segmentedAnswers ? .headThenBody : .whole)
         let bound = try await sim.start(host: host, port: port, unixSocket: adminSocket)
         let shownHost = host.contains(":") ? "[\(host)]" : host
         var lines = "listening on \(shownHost):\(bound)\n"

@@ -68,6 +68,30 @@ import Testing
         }
     }
 
+    /// A server that sends an answer's head and body in separate segments with Nagle on holds
+    /// the body until the head is acknowledged. On a kept-alive connection the kernel delays
+    /// that ACK (40 ms at least, TCP_DELACK_MIN) unless the client asks for a quick one, which
+    /// made every request of a read cost 40 ms. The bound is the kernel's constant, not a
+    /// performance goal: a median below it means no request waited for a delayed ACK.
+    @Test func answersSplitIntoHeadAndBodySegmentsDoNotWaitForADelayedAck() async throws {
+        try await withSimulator(try sampleState(), segmentation: .headThenBody,
+                                configure: { $0.maxConcurrency = 1 }) { _, client in
+            _ = try await client.read()
+            var perRequest: [Duration] = []
+            for _ in 0..<7 {
+                let started = ContinuousClock.now
+                let read = try await client.read()
+                let elapsed = ContinuousClock.now - started
+                #expect(read.network == expectedSampleNetwork)
+                #expect(read.connections == 0, "the read reused the kept connection")
+                perRequest.append(elapsed / read.requests)
+            }
+            let median = perRequest.sorted()[perRequest.count / 2]
+            print("[measure] split head/body answers on a kept connection: median \(median) per request")
+            #expect(median < .milliseconds(40), "median \(median) per request: requests waited for delayed ACKs")
+        }
+    }
+
     @Test func aFailedReadLeavesNoConnectionForTheNext() async throws {
         try await withSimulator(try sampleState()) { simulator, client in
             _ = try await client.read()

@@ -69,10 +69,11 @@ func fastConfiguration(port: Int, tokenMode: Metadata.TokenMode = .auto) -> Meta
 @discardableResult
 func withSimulator<T>(
     _ state: SimState, faults: [SimFault] = [], tokenMode: Metadata.TokenMode = .auto,
+    segmentation: IMDSSimulator.Segmentation = .whole,
     configure: (inout MetadataConfiguration) -> Void = { _ in },
     _ body: (IMDSSimulator, MetadataClient) async throws -> T
 ) async throws -> T {
-    let simulator = IMDSSimulator(state: state, faults: faults)
+    let simulator = IMDSSimulator(state: state, faults: faults, segmentation: segmentation)
     let port = try await simulator.start(host: "127.0.0.1", port: 0)
     var configuration = fastConfiguration(port: port, tokenMode: tokenMode)
     configure(&configuration)

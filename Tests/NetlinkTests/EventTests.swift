@@ -30,7 +30,7 @@ extension NetlinkSuite {
                 #expect(both, "\(log.events)")
                 let vx1 = log.events.compactMap { if case .linkAdded(let l) = $0, l.name == "vx1" { l } else { nil } }.first
                 #expect(vx1?.index == (try await ns.ifindex("vx1")) && vx1?.mac == MACAddress("02:00:00:00:0a:01") && vx1?.isUp == false)
-                #expect(!log.contains { if case .linkChanged(let l) = $0 { l.name == "vx1" } else { false } },
+                #expect(!log.contains { if case .linkChanged(let l, _) = $0 { l.name == "vx1" } else { false } },
                         "a new link is added, not changed: \(log.events)")
             }
         }
@@ -55,7 +55,9 @@ extension NetlinkSuite {
             let eth1 = try await ns.link("eth1", peer: "peer1")
             try await Self.watching(ns) { log in
                 func changed(up: Bool) -> Bool {
-                    log.contains { if case .linkChanged(let l) = $0 { l.index == eth1.index && l.isUp == up } else { false } }
+                    log.contains {
+                        if case .linkChanged(let l, let changes) = $0 { l.index == eth1.index && l.isUp == up && changes.contains(.up) } else { false }
+                    }
                 }
                 try await ns.run("link", "set", "eth1", "down")
                 #expect(await eventually(timeout: .seconds(3)) { changed(up: false) }, "\(log.events)")
@@ -82,6 +84,7 @@ extension NetlinkSuite {
                 #expect(removed, "\(log.events)")
                 let v4 = log.events.compactMap { if case .addressRemoved(let a) = $0, a.family == .v4 { a } else { nil } }.first
                 #expect(v4?.flags.contains(.noPrefixRoute) == true, "the event carries the address as it was")
+                #expect(v4?.ifname == "eth1", "named from the links the stream read: \(String(describing: v4))")
             }
         }
 
@@ -99,6 +102,73 @@ extension NetlinkSuite {
                     log.events.contains(.ruleRemoved(v4)) && log.events.contains(.ruleAdded(v6)) && log.events.contains(.ruleRemoved(v6))
                 }
                 #expect(all, "\(log.events)")
+            }
+        }
+
+        /// A flushed per-ENI table is an event like a deleted address or rule, with what a
+        /// consumer needs to keep only its own routes: table, protocol, link.
+        @Test func routesAddedAndFlushedByIpArriveWithTableProtocolAndLinkInBothFamilies() async throws {
+            let ns = try await makeNamespace("nle")
+            defer { ns.destroy() }
+            let eth1 = try await ns.link("eth1", peer: "peer1")
+            try await ns.run("address", "add", "10.1.0.5/24", "dev", "eth1", "noprefixroute")
+            try await Self.watching(ns) { log in
+                try await ns.run("route", "add", "default", "via", "10.1.0.1", "dev", "eth1", "onlink", "table", "20003", "proto", "233")
+                try await ns.run("-6", "route", "add", "2001:db8:1::/64", "dev", "eth1", "table", "20003", "proto", "233")
+                try await ns.run("route", "add", "192.0.2.0/24", "dev", "eth1", "table", "main", "proto", "static")
+                try await ns.run("route", "flush", "table", "20003")
+                try await ns.run("-6", "route", "flush", "table", "20003")
+                let v4 = route("default", table: 20003, via: "10.1.0.1", on: eth1, onlink: true)
+                let v6 = route("2001:db8:1::/64", table: 20003, on: eth1)
+                func seen(_ r: Route, removed: Bool) -> Bool {
+                    log.contains {
+                        switch $0 {
+                        case .routeAdded(let e) where !removed, .routeRemoved(let e) where removed:
+                            e.matches(r) && e.proto == eniAgentProtocol && e.ifname == "eth1"
+                        default: false
+                        }
+                    }
+                }
+                let all = await eventually(timeout: .seconds(3)) {
+                    seen(v4, removed: false) && seen(v4, removed: true) && seen(v6, removed: false) && seen(v6, removed: true)
+                }
+                #expect(all, "\(log.events)")
+                let other = log.events.compactMap { if case .routeAdded(let r) = $0, r.table == RouteTable.main, r.family == .v4 { r } else { nil } }
+                #expect(other.map(\.proto) == [4], "someone else's route: proto static, table main: \(other)")
+            }
+        }
+
+        /// The Agent treats a changed MAC, name, master or kind as "look at the metadata again":
+        /// each must arrive as a change of that field, with the link as it is now.
+        @Test func aMacChangeARenameAndABridgePortArriveAsLinkChangedSayingWhatChanged() async throws {
+            let ns = try await makeNamespace("nle")
+            defer { ns.destroy() }
+            let eth1 = try await ns.link("eth1", peer: "peer1")
+            try await ns.batch(["link add br0 type bridge", "link set br0 up"])
+            let br0 = try await ns.ifindex("br0")
+            try await Self.watching(ns) { log in
+                func changed(_ field: LinkChanges, _ test: (Link) -> Bool) async -> Bool {
+                    await eventually(timeout: .seconds(3)) {
+                        log.contains { if case .linkChanged(let l, let c) = $0 { l.index == eth1.index && c.contains(field) && test(l) } else { false } }
+                    }
+                }
+                try await ns.run("link", "set", "eth1", "address", "02:00:00:00:0b:01")
+                #expect(await changed(.mac) { $0.mac == MACAddress("02:00:00:00:0b:01") }, "\(log.events)")
+                try await ns.batch(["link set eth1 down", "link set eth1 name ethx"])
+                #expect(await changed(.name) { $0.name == "ethx" }, "\(log.events)")
+                try await ns.run("link", "set", "ethx", "master", "br0")
+                #expect(await changed(.master) { $0.master == br0 }, "\(log.events)")
+                try await ns.run("link", "set", "ethx", "nomaster")
+                #expect(await changed(.master) { $0.master == nil }, "\(log.events)")
+
+                // The bridge's own notes about its ports (family AF_BRIDGE; an RTM_DELLINK when a
+                // port leaves) are not link events: nothing was removed.
+                #expect(!log.contains { if case .linkRemoved = $0 { true } else { false } }, "\(log.events)")
+                #expect(!log.contains { if case .linkChanged(_, let c) = $0 { c.isEmpty } else { false } })
+                let macChange = log.events.first { if case .linkChanged(let l, let c) = $0 { l.index == eth1.index && c.contains(.mac) } else { false } }
+                if case .linkChanged(_, let c) = macChange {
+                    #expect(c == [.mac], "a MAC change is only that: \(c)")
+                }
             }
         }
 

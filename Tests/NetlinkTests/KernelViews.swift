@@ -9,6 +9,7 @@ import TestSupport
 enum View {
     static func link(_ l: Link) -> String {
         "\(l.index) \(l.name) mac=\(l.mac.map { "\($0)" } ?? "-") up=\(l.isUp) carrier=\(l.hasCarrier) mtu=\(l.mtu)"
+            + " kind=\(l.kind ?? "-") master=\(l.master.map { String($0) } ?? "-")"
     }
 
     /// Flags compared: what is configured and what stays (tentative passes while DAD runs).
@@ -46,12 +47,17 @@ enum View {
 struct IPView {
     let ns: NetworkNamespace
 
+    /// `ip -d` for the link kind (`linkinfo.info_kind`); `master` is printed as a name.
     func links() async throws -> Set<String> {
-        Set(try await ns.json("-N", "link", "show").map { l in
+        let links = try await ns.json("-N", "-d", "link", "show")
+        let indexes = Dictionary(links.map { ($0["ifname"] as! String, $0["ifindex"] as! Int) }, uniquingKeysWith: { a, _ in a })
+        return Set(links.map { l in
             let flags = l["flags"] as? [String] ?? []
             let mac = (l["address"] as? String).flatMap { $0.count == 17 ? $0 : nil } ?? "-"
+            let kind = (l["linkinfo"] as? [String: Any])?["info_kind"] as? String ?? "-"
+            let master = (l["master"] as? String).map { indexes[$0].map { String($0) } ?? "?\($0)" } ?? "-"
             return "\(l["ifindex"] as! Int) \(l["ifname"] as! String) mac=\(mac) up=\(flags.contains("UP")) "
-                + "carrier=\(flags.contains("LOWER_UP")) mtu=\(l["mtu"] as! Int)"
+                + "carrier=\(flags.contains("LOWER_UP")) mtu=\(l["mtu"] as! Int) kind=\(kind) master=\(master)"
         })
     }
 
