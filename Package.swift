@@ -129,6 +129,17 @@ let package = Package(
                 "Reconcile", "Model", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // The sync cycle and the daemon loop against in-memory fakes of the kernel, the
+        // metadata service and systemd: no root, no namespaces, seconds.
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "Model", "Metadata", "Reconcile", "eni-agent",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]

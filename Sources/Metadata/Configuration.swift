@@ -9,32 +9,33 @@ public enum TokenMode: String, Sendable, CaseIterable {
 }
 
 public struct MetadataConfiguration: Sendable, Hashable {
-    public var host: String = "100.100.100.200"
-    public var port: Int = 80
-    public var tokenMode: TokenMode = .auto
+    // Each default is written once, in `init`'s parameter list.
+    public var host: String
+    public var port: Int
+    public var tokenMode: TokenMode
     /// Seconds, sent as `X-aliyun-ecs-metadata-token-ttl-seconds` (clamped to the service's
     /// 1...21600); the token is used for half of it so that it never expires mid-read.
-    public var tokenTTL: Int = 21600
-    public var connectTimeout: Duration = .seconds(2)
+    public var tokenTTL: Int
+    public var connectTimeout: Duration
     /// One request from write to the end of its body; also capped by what is left of the budget.
-    public var requestTimeout: Duration = .seconds(3)
+    public var requestTimeout: Duration
     /// The whole read, retries and backoff included.
-    public var readBudget: Duration = .seconds(20)
+    public var readBudget: Duration
     /// Connections (so requests) in flight at once.
-    public var maxConcurrency: Int = 4
+    public var maxConcurrency: Int
     /// A body longer than this fails its key as "too large" and the connection is closed.
-    public var maxBodyBytes: Int = 65536
+    public var maxBodyBytes: Int
     /// ENIs read from `macs/`; the rest are kept unread and incomplete (docs/metadata.md "Limits").
     public var maxENIs: Int = MetadataLimits.enis
-    public var stableKeyRefresh: Duration = .seconds(600)
+    public var stableKeyRefresh: Duration
     /// Attempts per key (the first included) for 429, 5xx and transport errors.
-    public var maxAttempts: Int = 6
+    public var maxAttempts: Int
     /// Backoff before retry n is `retryBaseDelay * 2^(n-1)` capped at `retryMaxDelay`, then a
     /// random part of it (half to all) so that agents on many instances do not retry in step.
-    public var retryBaseDelay: Duration = .milliseconds(100)
-    public var retryMaxDelay: Duration = .seconds(2)
+    public var retryBaseDelay: Duration
+    public var retryMaxDelay: Duration
     /// How long `auto` keeps using token-free GETs after the PUT was refused.
-    public var tokenFallbackPeriod: Duration = .seconds(600)
+    public var tokenFallbackPeriod: Duration
     /// A keep-alive connection idle for this long is closed, not reused by the next poll.
     public var maxIdleConnection: Duration = .seconds(30)
 

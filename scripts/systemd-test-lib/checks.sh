@@ -233,7 +233,7 @@ check_daemon_after_boot_sync() {
     ok "the daemon started after the sync, changed nothing, and carries on with the sync's state.json (dynamic uid $uid)"
     echo "    note: the daemon's memory after boot (smaps_rollup): $(box awk '
         /^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {v += $2}
-        END {printf "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", r / 1024, p / 1024, v / 1024}' "/proc/$pid/smaps_rollup")"
+        END {printf "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", r / 1024, p / 1024, v / 1024}' "/proc/$pid/smaps_rollup"); the unit's MemoryCurrent $(prop eni-agent MemoryCurrent | awk '/^[0-9]+$/ {printf "%.1f MiB", $1 / 1048576; next} {print}')"
 }
 
 # The units' directives newer than systemd 239 (EL 8), with the version that introduced each: an
