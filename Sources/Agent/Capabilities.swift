@@ -11,21 +11,12 @@ public enum Capabilities {
     /// True when the effective set holds CAP_NET_ADMIN: without it every change would fail
     /// with EPERM, so `--sync` refuses to start (exit 77) rather than half-apply.
     public static func hasNetAdmin() -> Bool {
-        guard let status = try? readFile("/proc/self/status") else { return false }
+        guard let status = try? TextFile.read("/proc/self/status") else { return false }
         for line in status.split(separator: "\n") where line.hasPrefix("CapEff:") {
-            let hex = line.dropFirst("CapEff:".count).trimmingCharacters(in: " \t")
+            let hex = line.dropFirst("CapEff:".count).filter { $0 != " " && $0 != "\t" }
             guard let mask = UInt64(hex, radix: 16) else { return false }
             return mask & (1 << UInt64(netAdmin)) != 0
         }
         return false
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return s
     }
 }

@@ -190,7 +190,6 @@ final class AgentService: Service, Sendable {
         var hotplugDelay = timing.hotplugRetry
         var eventsAlive = true
         var lastReport: SyncReport?
-        var memory = ResidentMemory.Trimmer()
 
         while true {
             // Feed the watchdog from here (and from `sync` while one runs), never from a timer
@@ -278,13 +277,6 @@ final class AgentService: Service, Sendable {
                     log.notice("ready: \(report.summary)")
                 } else {
                     notifier.status(statusLine(report, failingSince: failingSince, now: now))
-                }
-                // The cycle's code pages (and at the first, start-up's) are not needed until the
-                // next one: give them back (see ResidentMemory).
-                let before = log.logLevel <= .trace ? ResidentMemory.residentBytes() : nil
-                memory.trim()
-                if let before {
-                    log.trace("resident set \(before >> 10) KiB, \((ResidentMemory.residentBytes() ?? 0) >> 10) KiB after releasing clean code pages")
                 }
             }
             if eventsAlive { notifier.watchdog() }

@@ -65,18 +65,18 @@ public struct StateStore: Sendable {
     public func load() throws -> PersistedState? {
         let text: String
         do {
-            text = try readFile(path)
-        } catch where error.errno == ENOENT {
+            text = try TextFile.read(path)
+        } catch where error.isNotFound {
             return nil
         }
         return try JSONDecoder().decode(PersistedState.self, from: Data(text.utf8))
     }
 
     public func save(_ state: PersistedState) throws {
-        try makeDirectories(directory)
+        try TextFile.makeDirectories(directory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(state)
-        try writeFileAtomically(path, String(decoding: data, as: UTF8.self) + "\n")
+        try TextFile.writeAtomically(path, String(decoding: data, as: UTF8.self) + "\n")
     }
 }

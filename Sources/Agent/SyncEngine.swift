@@ -228,7 +228,7 @@ public actor SyncEngine {
     /// `net.ipv4.conf.<link>.promote_secondaries`, read in this process's network namespace.
     static func promotesSecondaries(_ ifname: String) -> Bool {
         guard !ifname.contains("/"), !ifname.isEmpty,
-              let value = try? readFile("/proc/sys/net/ipv4/conf/\(ifname)/promote_secondaries") else { return false }
+              let value = try? TextFile.read("/proc/sys/net/ipv4/conf/\(ifname)/promote_secondaries") else { return false }
         return value.hasPrefix("1")
     }
 

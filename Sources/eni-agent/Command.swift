@@ -17,13 +17,18 @@ struct CommonOptions: ParsableArguments {
 
     static let defaultConfigPath = "/etc/eni-agent/eni-agent.env"
 
-    /// Loads the configuration, or exits 78 naming the key and value.
-    func load() async throws -> AgentConfig {
+    /// Flags > environment > file > defaults (docs/design.md §6): at start-up and again on
+    /// every SIGHUP.
+    var loader: ConfigLoader {
         var flags: [Setting: String] = [:]
         if let imdsEndpoint { flags[.imdsEndpoint] = imdsEndpoint }
         if let logLevel { flags[.logLevel] = logLevel }
-        let loader = ConfigLoader(filePath: config ?? Self.defaultConfigPath, fileExplicit: config != nil, flags: flags,
-                                  environment: ProcessInfo.processInfo.environment)
+        return ConfigLoader(filePath: config ?? Self.defaultConfigPath, fileExplicit: config != nil, flags: flags,
+                            environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Loads the configuration, or exits 78 naming the key and value.
+    func load() async throws -> AgentConfig {
         do {
             return try await loader.load()
         } catch {
@@ -34,7 +39,7 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-
+@main
 struct ENIAgent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eni-agent",

@@ -34,7 +34,7 @@ struct Run: AsyncParsableCommand {
         if sync {
             try await runOnce(config: config, logger: logger)
         } else {
-            try await Daemon.run(config: config, logger: logger, reload: { try await common.loadForReload() })
+            try await Daemon.run(config: config, logger: logger, reload: { try await common.loader.load() })
         }
     }
 
@@ -70,17 +70,6 @@ struct Run: AsyncParsableCommand {
         logger.info("\(dryRun ? "dry run" : verdict): \(report.summary)")
         if report.exitCode != 0 && !dryRun { throw ExitCode(report.exitCode) }
         if dryRun && report.exitCode == ExitStatus.unavailable { throw ExitCode(report.exitCode) }
-    }
-}
-
-extension CommonOptions {
-    /// For SIGHUP: the same sources, read again; the error is reported by the caller.
-    func loadForReload() async throws -> AgentConfig {
-        var flags: [Setting: String] = [:]
-        if let imdsEndpoint { flags[.imdsEndpoint] = imdsEndpoint }
-        if let logLevel { flags[.logLevel] = logLevel }
-        return try await ConfigLoader(filePath: config ?? Self.defaultConfigPath, fileExplicit: config != nil, flags: flags,
-                                      environment: ProcessInfo.processInfo.environment).load()
     }
 }
 

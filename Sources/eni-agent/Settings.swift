@@ -34,24 +34,28 @@ enum Setting: String, CaseIterable {
     /// The swift-configuration key whose environment encoding is `name`.
     var key: ConfigKey { ConfigKey(["eni_agent", rawValue.lowercased()]) }
 
+    /// The value a key has when nothing sets it: the typed configurations' own defaults,
+    /// written as a user would write them.
     var defaultValue: String {
+        let agent = AgentConfig()
+        let metadata = agent.metadata
         switch self {
-        case .imdsEndpoint: "http://100.100.100.200"
-        case .imdsToken: "auto"
-        case .imdsTokenTTL: "21600"
-        case .imdsTimeout: "3s"
-        case .pollInterval: "10s"
-        case .readyTimeout: "30s"
-        case .removalGrace: "2"
-        case .ipv6: "true"
-        case .bringUpLinks: "true"
-        case .ignoreInterfaces: ""
-        case .subnetTableBase: "10000"
-        case .suppressPriority: "19999"
-        case .defaultTableBase: "20000"
-        case .cleanupOnStop: "false"
-        case .logLevel: "info"
-        case .stateDir: "/run/eni-agent"
+        case .imdsEndpoint: return "http://\(metadata.host)" + (metadata.port == 80 ? "" : ":\(metadata.port)")
+        case .imdsToken: return metadata.tokenMode.rawValue
+        case .imdsTokenTTL: return "\(metadata.tokenTTL)"
+        case .imdsTimeout: return formatDuration(metadata.requestTimeout)
+        case .pollInterval: return formatDuration(agent.pollInterval)
+        case .readyTimeout: return formatDuration(agent.readyTimeout)
+        case .removalGrace: return "\(agent.plan.removalGrace)"
+        case .ipv6: return "\(agent.plan.ipv6)"
+        case .bringUpLinks: return "\(agent.plan.bringUpLinks)"
+        case .ignoreInterfaces: return agent.plan.ignored.patterns.joined(separator: ",")
+        case .subnetTableBase: return "\(agent.plan.scheme.subnetBase)"
+        case .suppressPriority: return "\(agent.plan.scheme.suppressPriority)"
+        case .defaultTableBase: return "\(agent.plan.scheme.defaultBase)"
+        case .cleanupOnStop: return "\(agent.cleanupOnStop)"
+        case .logLevel: return agent.logLevel.rawValue
+        case .stateDir: return agent.stateDirectory
         }
     }
 }
@@ -102,23 +106,10 @@ struct ConfigLoader {
     }
 
     private func readConfigFile() throws(ConfigError) -> String? {
-        let path = FilePath(filePath)
         do {
-            let fd = try FileDescriptor.open(path, .readOnly)
-            defer { try? fd.close() }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 16384)
-            while true {
-                let n = try buffer.withUnsafeMutableBytes { try fd.read(into: $0) }
-                if n == 0 { break }
-                bytes += buffer[0..<n]
-                if bytes.count > 1 << 20 { throw ConfigError(key: filePath, value: nil, problem: "larger than 1 MiB") }
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        } catch let error as Errno where error == .noSuchFileOrDirectory && !fileExplicit {
+            return try TextFile.read(filePath, limit: 1 << 20)
+        } catch where error.isNotFound && !fileExplicit {
             return nil
-        } catch let error as ConfigError {
-            throw error
         } catch {
             throw ConfigError(key: filePath, value: nil, problem: "cannot read the configuration file: \(error)")
         }
@@ -194,6 +185,15 @@ func parseDuration(_ text: String) -> Duration? {
     }
     guard let n = Int64(text), n >= 0 else { return nil }
     return .seconds(n)
+}
+
+/// The shortest form `parseDuration` reads back as `duration` (whole milliseconds).
+func formatDuration(_ duration: Duration) -> String {
+    let millis = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    for (suffix, unit) in [("h", Int64(3_600_000)), ("m", 60_000), ("s", 1000)] where millis != 0 && millis % unit == 0 {
+        return "\(millis / unit)\(suffix)"
+    }
+    return "\(millis)ms"
 }
 
 /// The file is read by swift-configuration's environment-file provider, which skips lines it

@@ -1,9 +1,0 @@
-import Agent
-
-@main
-enum Main {
-    static func main() async {
-        ResidentMemory.adviseExactFaults()
-        await ENIAgent.main()
-    }
-}
