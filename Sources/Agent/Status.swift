@@ -55,11 +55,8 @@ public struct StatusReport: Sendable, Codable {
         let ownership = state?.ownership ?? Ownership()
         let plan = Reconcile.plan(desired: state?.network, actual: kernel, owned: ownership, config: config)
         let managed = Dictionary(plan.managed.map { ($0.eni.mac, $0) }, uniquingKeysWith: { first, _ in first })
-        func isOwned(_ a: Address) -> Bool {
-            a.proto == eniAgentProtocol || ownership.addresses.contains {
-                $0.ifindex == a.ifindex && $0.address == a.address && kernel.link(index: a.ifindex)?.mac == $0.mac
-            }
-        }
+        let owner = AddressOwnership(kernel: kernel, ownership: ownership)
+        func isOwned(_ a: Address) -> Bool { owner.owns(a) }
         func rules(for address: IPAddress) -> [UInt32] {
             kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source?.address == address && $0.source?.isHost == true }
                 .map(\.priority).sorted()
@@ -84,7 +81,7 @@ public struct StatusReport: Sendable, Codable {
             for actual in present where !wantedAddresses.contains(actual.address) {
                 if isOwned(actual) {
                     addresses.append(AddressStatus(address: actual.prefix, state: .stale, rules: rules(for: actual.address)))
-                } else if actual.family == .v4 || actual.address.description.hasPrefix("fe80") == false {
+                } else if actual.family == .v4 || !actual.address.isLinkLocal {
                     addresses.append(AddressStatus(address: actual.prefix, state: .foreign, rules: []))
                 }
             }

@@ -261,15 +261,10 @@ public actor SyncEngine {
         let plan = Reconcile.plan(desired: empty, actual: actual, owned: ownership, config: config)
         var log = logger
         log[metadataKey: "sync_id"] = "cleanup"
-        let (removals, held) = AddressRemovalOrder.arrange(plan.ops.filter(\.op.isRemoval), actual: actual,
-                                                           promotesSecondaries: Self.promotesSecondaries)
-        for (planned, bystanders) in held {
-            guard case .removeAddress(let address) = planned.op else { continue }
-            var fields: Logger.Metadata = ["action": "keep", "address": "\(address.address)", "ifname": "\(address.ifname)"]
-            if let id = planned.eni?.id { fields["eni_id"] = "\(id)" }
-            log.warning("left \(address.prefix) on \(address.ifname): with promote_secondaries off, removing it would also remove \(bystanders.map { "\($0.prefix)" }.joined(separator: ", ")), which is not ours",
-                        metadata: fields)
-        }
+        // The planner orders the removals and holds back one that would take another address
+        // with it (promote_secondaries off): its warning is among the notes.
+        let removals = plan.ops.filter(\.op.isRemoval)
+        for note in plan.notes where note.level == .warning { log.warning("\(note.message)") }
         let results = await netlink.apply(removals.map(\.op))
         for (planned, result) in zip(removals, results) { ChangeLog.log(planned, result.outcome, to: log) }
         return results

@@ -24,6 +24,8 @@ public struct MetadataConfiguration: Sendable, Hashable {
     public var maxConcurrency: Int = 4
     /// A body longer than this fails its key as "too large" and the connection is closed.
     public var maxBodyBytes: Int = 65536
+    /// ENIs read from `macs/`; the rest are kept unread and incomplete (docs/metadata.md "Limits").
+    public var maxENIs: Int = MetadataLimits.enis
     public var stableKeyRefresh: Duration = .seconds(600)
     /// Attempts per key (the first included) for 429, 5xx and transport errors.
     public var maxAttempts: Int = 6

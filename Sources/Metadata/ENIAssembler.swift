@@ -33,12 +33,15 @@ public enum KeyResult: Sendable, Hashable {
 public enum ENIAssembler {
     /// Every problem makes the ENI incomplete and is named in its reason; values that did
     /// parse are kept (additions that are certain may go ahead), values that did not are left
-    /// out (nothing is ever guessed). A key absent from `results` counts as not read.
+    /// out (nothing is ever guessed). In a list, each invalid entry is left out on its own and
+    /// named in a diagnostic of its own; entries beyond `MetadataLimits` are dropped. A key
+    /// absent from `results` counts as not read.
     public static func assemble(
         mac: MACAddress, isPrimary: Bool, results: [ENIKey: KeyResult]
     ) -> (eni: ENI, diagnostics: [MetadataDiagnostic]) {
         var problems: [String] = []
         var diagnostics: [MetadataDiagnostic] = []
+        var rejectedEntries = false
 
         /// `missingIsProblem`: whether a 404 makes the ENI incomplete.
         func read<T>(
@@ -66,10 +69,33 @@ public enum ENIAssembler {
             }
         }
 
+        /// A list key: its valid entries; each rejected entry and the entries over the cap are
+        /// problems (docs/metadata.md: removals on this ENI wait while its list holds one).
+        func list<T>(_ key: ENIKey, missingIsProblem: Bool, limit: Int,
+                     _ parse: (String) throws(MetadataParseError) -> ParsedList<T>) -> [T]? {
+            guard let parsed = read(key, missingIsProblem: missingIsProblem, parse) else { return nil }
+            rejectedEntries = rejectedEntries || !parsed.rejected.isEmpty
+            for rejected in parsed.rejected {
+                problems.append("\(key.rawValue) invalid entry: \(rejected.problem)")
+                diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: rejected.item,
+                                                      problem: "\(rejected.problem): entry skipped, the others are used"))
+            }
+            if !parsed.overLimit.isEmpty {
+                let dropped = parsed.overLimit.map { "\($0)" }
+                let problem = "more than \(limit) entries: \(dropped.count) dropped, removals on this ENI wait"
+                problems.append("\(key.rawValue) has \(problem)")
+                diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: dropped.joined(separator: ","), problem: problem))
+            }
+            return parsed.items
+        }
+
         let id = read(.networkInterfaceID, missingIsProblem: true, MetadataParser.identifier)
-        let primary = read(.primaryIPAddress, missingIsProblem: true, MetadataParser.ipv4)
-        let privateIPv4s = read(.privateIPv4s, missingIsProblem: true, MetadataParser.ipv4List)
-        if let primary, let privateIPv4s, !privateIPv4s.contains(primary) {
+        let primary = read(.primaryIPAddress, missingIsProblem: true) { body throws(MetadataParseError) in try MetadataParser.ipv4(body) }
+        let privateIPv4s = list(.privateIPv4s, missingIsProblem: true, limit: MetadataLimits.ipv4sPerENI) { body throws(MetadataParseError) in
+            try MetadataParser.ipv4List(body)
+        }
+        // (With an entry rejected the list is known to be wrong already: one diagnostic is enough.)
+        if let primary, let privateIPv4s, !rejectedEntries, !privateIPv4s.contains(primary) {
             let problem = "does not include primary-ip-address \(primary)"
             problems.append("private-ipv4s \(problem)")
             if case .value(let body) = results[.privateIPv4s] {
@@ -89,9 +115,15 @@ public enum ENIAssembler {
             subnet = IPPrefix(address: .v4(primary), length: maskLength)?.network
         }
 
-        let gateway = read(.gateway, missingIsProblem: !isPrimary, MetadataParser.ipv4)
-        let ipv6s = read(.ipv6s, missingIsProblem: false, MetadataParser.ipv6List) ?? []
-        let ipv6Gateway = read(.ipv6Gateway, missingIsProblem: false, MetadataParser.ipv6)
+        let gateway = read(.gateway, missingIsProblem: !isPrimary) { body throws(MetadataParseError) in
+            try MetadataParser.ipv4(body, as: .gateway)
+        }
+        let ipv6s = list(.ipv6s, missingIsProblem: false, limit: MetadataLimits.ipv6sPerENI) { body throws(MetadataParseError) in
+            try MetadataParser.ipv6List(body)
+        } ?? []
+        let ipv6Gateway = read(.ipv6Gateway, missingIsProblem: false) { body throws(MetadataParseError) in
+            try MetadataParser.ipv6(body, as: .gateway)
+        }
         let ipv6Subnet = read(.vswitchIPv6CIDRBlock, missingIsProblem: false) { body throws(MetadataParseError) in
             try MetadataParser.cidr(body, family: .v6)
         }

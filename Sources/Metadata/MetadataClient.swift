@@ -127,10 +127,19 @@ public actor MetadataClient {
         if instanceDue { jobs += InstanceKey.allCases.map(Job.instance) }
         var fetched = await fetchAll(jobs, spellings: [:], read)
         let entries = try macEntries(fetched[.macs])
-        let macs = entries.map(\.mac)
+        let macSet = Set(entries.map(\.mac))
+        // Beyond the cap an ENI is listed but not read: it stays in the network as incomplete,
+        // so that nothing it holds is taken for detached and removed (docs/metadata.md).
+        let cap = max(1, configuration.maxENIs)
+        let macs = entries.prefix(cap).map(\.mac)
+        let unread = entries.dropFirst(cap).map(\.mac)
+        if !unread.isEmpty {
+            diagnostics.append(MetadataDiagnostic(
+                mac: nil, key: "macs/", value: unread.map(\.description).joined(separator: ","),
+                problem: "more than \(cap) ENIs listed: \(unread.count) not read, removals on them wait"))
+        }
         let spellings = Dictionary(entries.map { ($0.mac, $0.spelling) }, uniquingKeysWith: { a, _ in a })
 
-        let macSet = Set(macs)
         if let lastMACs, lastMACs != macSet {
             eniCache = [:]
             instanceDue = true
@@ -185,6 +194,9 @@ public actor MetadataClient {
             }
             enis.append(eni)
             diagnostics += notes
+        }
+        for mac in unread {
+            enis.append(ENI(mac: mac, completeness: .incomplete(reason: "not read: more than \(cap) ENIs listed")))
         }
         lastMACs = macSet
         lastAssembly = assembled

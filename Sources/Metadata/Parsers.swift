@@ -91,46 +91,43 @@ public enum MetadataParser {
             .filter { !$0.isEmpty }
     }
 
-    /// `private-ipv4s` (a JSON array of strings). `[]` is an empty list, not an error.
-    public static func ipv4List(_ body: String) throws(MetadataParseError) -> [IPv4Address] {
+    /// `private-ipv4s` (a JSON array of strings). `[]` is an empty list, not an error. An item
+    /// that is not a usable host address is rejected on its own: the others stay usable.
+    public static func ipv4List(_ body: String, limit: Int = MetadataLimits.ipv4sPerENI) throws(MetadataParseError) -> ParsedList<IPv4Address> {
         try checkSize(body)
-        return try unique(listItems(body).map { item throws(MetadataParseError) in try ipv4(item) })
+        return ParsedList(listItems(body), limit: limit) { item throws(MetadataParseError) in try ipv4(item) }
     }
 
     /// `ipv6s` (bracketed, comma-separated, unquoted). `[]` is an empty list.
-    public static func ipv6List(_ body: String) throws(MetadataParseError) -> [IPv6Address] {
+    public static func ipv6List(_ body: String, limit: Int = MetadataLimits.ipv6sPerENI) throws(MetadataParseError) -> ParsedList<IPv6Address> {
         try checkSize(body)
-        return try unique(listItems(body).map { item throws(MetadataParseError) in try ipv6(item) })
+        return ParsedList(listItems(body), limit: limit) { item throws(MetadataParseError) in try ipv6(item) }
     }
 
-    /// One IPv4 unicast address in strict dotted decimal (no leading zeros, which some parsers
-    /// read as octal).
-    public static func ipv4(_ body: String) throws(MetadataParseError) -> IPv4Address {
+    /// One IPv4 address in strict dotted decimal (no leading zeros, which some parsers read as
+    /// octal) that may be configured in `role` (`IPAddress.unusableReason(as:)`).
+    public static func ipv4(_ body: String, as role: AddressRole = .host) throws(MetadataParseError) -> IPv4Address {
         try checkSize(body)
         let text = plainValue(body)
         guard let address = IPv4Address(text) else {
             throw MetadataParseError("\(quoted(text)) is not an IPv4 address")
         }
-        let first = address.value >> 24
-        if first == 0 || first == 127 || first >= 224 {
-            throw MetadataParseError("\(address) is not a unicast host address")
+        if let why = IPAddress.v4(address).unusableReason(as: role) {
+            throw MetadataParseError("\(address) is \(why)")
         }
         return address
     }
 
-    /// One IPv6 unicast address. IPv4-mapped addresses (`::ffff:a.b.c.d`) are refused: they are
-    /// an IPv4 address in disguise and cannot be configured on a link as IPv6.
-    public static func ipv6(_ body: String) throws(MetadataParseError) -> IPv6Address {
+    /// One IPv6 address that may be configured in `role`: never IPv4-mapped (`::ffff:a.b.c.d`,
+    /// an IPv4 address in disguise), and link-local only for a gateway.
+    public static func ipv6(_ body: String, as role: AddressRole = .host) throws(MetadataParseError) -> IPv6Address {
         try checkSize(body)
         let text = plainValue(body)
         guard let address = IPv6Address(text) else {
             throw MetadataParseError("\(quoted(text)) is not an IPv6 address")
         }
-        if address.high == 0 && address.low >> 32 == 0xffff {
-            throw MetadataParseError("\(text) is an IPv4-mapped address")
-        }
-        if (address.high == 0 && address.low <= 1) || address.high >> 56 == 0xff {
-            throw MetadataParseError("\(address) is not a unicast address")
+        if let why = IPAddress.v6(address).unusableReason(as: role) {
+            throw MetadataParseError("\(text) is \(why)")
         }
         return address
     }
@@ -179,11 +176,6 @@ public enum MetadataParser {
         }
     }
 
-    private static func unique<T: Hashable>(_ items: [T]) -> [T] {
-        var seen = Set<T>()
-        return items.filter { seen.insert($0).inserted }
-    }
-
     /// Whitespace as `Character.isWhitespace` sees it, within ASCII (newlines split items first).
     private static func asciiSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0d).contains(byte) }
 
@@ -192,5 +184,55 @@ public enum MetadataParser {
             let last = text.lastIndex(where: { !$0.isWhitespace })
         else { return "" }
         return String(text[first...last])
+    }
+}
+
+/// How many entries a list may hold: a little above Alibaba's documented limits (an ENI holds at
+/// most 50 private IPv4 addresses, the primary included, and 10 IPv6 addresses; large instance
+/// types attach a few dozen ENIs). More than that is not an answer to act on (docs/metadata.md).
+public enum MetadataLimits {
+    public static let ipv4sPerENI = 64
+    public static let ipv6sPerENI = 16
+    public static let enis = 128
+}
+
+/// A list key's entries: the valid ones in metadata order without duplicates, one problem per
+/// entry that is not valid, and the valid entries beyond the limit, which are dropped.
+public struct ParsedList<Item: Sendable & Hashable>: Sendable, Hashable {
+    public var items: [Item]
+    public var rejected: [RejectedItem]
+    public var overLimit: [Item]
+
+    public init(items: [Item], rejected: [RejectedItem] = [], overLimit: [Item] = []) {
+        self.items = items
+        self.rejected = rejected
+        self.overLimit = overLimit
+    }
+
+    init(_ texts: [String], limit: Int, _ parse: (String) throws(MetadataParseError) -> Item) {
+        var seen = Set<Item>()
+        items = []
+        rejected = []
+        overLimit = []
+        for text in texts {
+            do {
+                let item = try parse(text)
+                guard seen.insert(item).inserted else { continue }
+                if items.count < limit { items.append(item) } else { overLimit.append(item) }
+            } catch {
+                rejected.append(RejectedItem(item: MetadataParser.truncated(text), problem: error.problem))
+            }
+        }
+    }
+}
+
+public struct RejectedItem: Sendable, Hashable {
+    /// The entry as listed, at most 200 characters.
+    public var item: String
+    public var problem: String
+
+    public init(item: String, problem: String) {
+        self.item = item
+        self.problem = problem
     }
 }

@@ -47,7 +47,9 @@ public struct PlanNote: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 public struct Plan: Sendable, Hashable, Codable {
-    /// Link bring-up, then additions, then removals (rules, routes, addresses).
+    /// Link bring-up, then additions, then removals (rules, routes, addresses), address
+    /// removals in `AddressRemovalOrder`'s order: a subnet's primary that would take additions
+    /// of this plan with it comes first of all.
     public var ops: [PlannedOp]
     public var notes: [PlanNote]
     /// The ownership to persist with the removal counters of this read; record the results of
@@ -55,7 +57,9 @@ public struct Plan: Sendable, Hashable, Codable {
     public var ownership: Ownership
     /// ENIs with a link that the plan manages, and the addresses they should have.
     public var managed: [ManagedENI]
-    /// False when metadata was incomplete: nothing was planned for removal.
+    /// False when some removals were held back: no metadata, a listing without the primary ENI,
+    /// or an ENI whose read was incomplete or held a rejected value (that ENI's removals, and
+    /// those shared by every ENI, were not planned; the other ENIs' were).
     public var removalsAllowed: Bool
 
     public var isEmpty: Bool { ops.isEmpty }

@@ -1,6 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import Model
 
 /// The configuration the planner needs; the CLI builds it from flags, environment and file.
+/// The defaults are declared here and in `RoutingScheme.standard` only: the CLI's defaults are
+/// `PlanConfig.standard` and `RoutingScheme.standard`.
 public struct PlanConfig: Sendable, Hashable, Codable {
     public var scheme: RoutingScheme
     public var ipv6: Bool
@@ -17,10 +24,13 @@ public struct PlanConfig: Sendable, Hashable, Codable {
         self.removalGrace = max(1, removalGrace)
         self.ignored = ignored
     }
+
+    /// Every default: IPv6 on, bring-up on, a removal grace of 2, nothing ignored.
+    public static let standard = PlanConfig()
 }
 
-/// Interfaces the agent must not manage: exact names, shell-style globs (`*`, `?`, `[...]`) on
-/// the name, or MAC addresses.
+/// Interfaces the agent must not manage: exact names, shell globs on the name (fnmatch(3):
+/// `*`, `?`, `[...]`), or MAC addresses.
 public struct InterfaceMatcher: Sendable, Hashable, Codable {
     public var patterns: [String]
 
@@ -31,67 +41,7 @@ public struct InterfaceMatcher: Sendable, Hashable, Codable {
     public func matches(name: String, mac: MACAddress?) -> Bool {
         patterns.contains { pattern in
             if let patternMAC = MACAddress(pattern) { return patternMAC == mac }
-            return Glob.matches(Array(pattern.utf8)[...], Array(name.utf8)[...])
-        }
-    }
-}
-
-/// fnmatch(3) without flags, over bytes: interface names are ASCII.
-enum Glob {
-    static func matches(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>) -> Bool {
-        var p = pattern.startIndex
-        var t = text.startIndex
-        var starP: Int?
-        var starT = 0
-        while t < text.endIndex {
-            if p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") {
-                starP = p
-                starT = t
-                p += 1
-                continue
-            }
-            if p < pattern.endIndex, let next = matchOne(pattern, p, text[t]) {
-                p = next
-                t += 1
-                continue
-            }
-            guard let star = starP else { return false }
-            p = star + 1
-            starT += 1
-            t = starT
-        }
-        while p < pattern.endIndex, pattern[p] == UInt8(ascii: "*") { p += 1 }
-        return p == pattern.endIndex
-    }
-
-    /// Matches one character at `p`; returns the index after the pattern element, or nil.
-    private static func matchOne(_ pattern: ArraySlice<UInt8>, _ p: Int, _ c: UInt8) -> Int? {
-        switch pattern[p] {
-        case UInt8(ascii: "?"):
-            return p + 1
-        case UInt8(ascii: "["):
-            var i = p + 1
-            var negate = false
-            if i < pattern.endIndex, pattern[i] == UInt8(ascii: "!") || pattern[i] == UInt8(ascii: "^") {
-                negate = true
-                i += 1
-            }
-            var matched = false
-            var first = true
-            while i < pattern.endIndex, first || pattern[i] != UInt8(ascii: "]") {
-                first = false
-                if i + 2 < pattern.endIndex, pattern[i + 1] == UInt8(ascii: "-"), pattern[i + 2] != UInt8(ascii: "]") {
-                    if pattern[i] <= c && c <= pattern[i + 2] { matched = true }
-                    i += 3
-                } else {
-                    if pattern[i] == c { matched = true }
-                    i += 1
-                }
-            }
-            guard i < pattern.endIndex else { return pattern[p] == c ? p + 1 : nil }  // no closing ]: literal [
-            return matched != negate ? i + 1 : nil
-        default:
-            return pattern[p] == c ? p + 1 : nil
+            return fnmatch(pattern, name, 0) == 0
         }
     }
 }

@@ -4,15 +4,22 @@ public import Model
 /// so the same inputs always give the same plan (and `--dry-run` shows exactly what a sync does).
 ///
 /// Safety rules (docs/design.md §4), each enforced here:
-/// 1. only owned objects (protocol 233, or recorded addresses) are removed or replaced;
-/// 2. no removal at all unless every ENI of the read is complete and valid;
-/// 3. a removal is emitted only after `removalGrace` consecutive complete reads wanted it;
-/// 4. a vanished link's dangling rules are removed at the first complete read, without the grace;
-/// 5. link bring-up, then additions, then removals;
-/// 6. rejected metadata values are never applied (see `Desired`).
+/// 1. only owned objects (protocol 233, or recorded addresses: `AddressOwnership`) are removed
+///    or replaced;
+/// 2. an ENI whose read is incomplete or holds a rejected value removes nothing; objects shared
+///    by all ENIs wait for every ENI; no metadata, or a listing without the primary ENI, removes
+///    nothing anywhere;
+/// 3. a removal is emitted only after `removalGrace` consecutive complete reads wanted it, except
+///    where a complete read is positive evidence: an address (and its rules) listed on another
+///    ENI moves now, and a vanished link's dangling rules go now (rule 4);
+/// 5. link bring-up, then additions, then removals, address removals ordered so that none takes
+///    another address with it (`AddressRemovalOrder`);
+/// 6. rejected metadata values are never applied (`ValidatedENI`), and an address goes to one
+///    ENI only (`AddressClaims`).
 /// The primary ENI's primary address is never wanted, and never removed.
 public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: Ownership, config: PlanConfig) -> Plan {
-    let desired = Desired(network: network, actual: actual, config: config)
+    let ownership = AddressOwnership(kernel: actual, ownership: owned)
+    let desired = Desired(network: network, actual: actual, ownership: ownership, config: config)
     var adds: [PlannedOp] = []
     var notes = desired.notes
 
@@ -55,79 +62,21 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
         adds.append(PlannedOp(op: .addRule(wanted.object), reason: wanted.reason, eni: wanted.eni))
     }
 
-    // Removal candidates: owned objects nothing wants any more, outside ignored links.
-    let macs = Dictionary(actual.links.map { ($0.index, $0.mac) }, uniquingKeysWith: { first, _ in first })
-    let primaryAddress: (Int32, IPAddress)? = network.flatMap { network in
-        guard let link = actual.link(mac: network.primaryMAC),
-              let ip = network.eni(mac: network.primaryMAC)?.primaryIPv4 else { return nil }
-        return (link.index, .v4(ip))
-    }
-    let wantedAddressKeys = Set(desired.addresses.map(\.object.key))
-    let wantedRouteKeys = Set(desired.routes.map(\.object.key))
-    let wantedRuleKeys = Set(desired.rules.map(\.object.key))
-    func ref(forLink index: Int32?) -> ENIRef? {
-        guard let index, let link = actual.link(index: index), let mac = link.mac else { return nil }
-        let id = network?.eni(mac: mac)?.id
-        return ENIRef(id: id, mac: mac, ifname: link.name)
-    }
-
-    var candidates: [PlannedOp] = []
-    // Rules whose link is gone point at tables the kernel already emptied: no metadata flap can
-    // make them useful again, so they skip the grace (docs/design.md §4.4); a partial read still
-    // holds them back like every removal.
-    var dangling: Set<String> = []
-    for rule in actual.rules where rule.proto == eniAgentProtocol && !wantedRuleKeys.contains(rule.key) {
-        let slot = config.scheme.slot(ofTable: rule.table)
-        if let slot, desired.ignoredLinks.contains(slot) { continue }
-        let gone = slot.map { actual.link(index: $0) == nil } ?? false
-        let op = PlannedOp(op: .removeRule(rule), reason: gone ? "its link (index \(slot!)) is gone" : "no longer wanted by metadata",
-                           eni: ref(forLink: slot))
-        if gone { dangling.insert(op.op.description) }
-        candidates.append(op)
-    }
-    for route in actual.routes where route.proto == eniAgentProtocol && !wantedRouteKeys.contains(route.key) {
-        if let index = route.ifindex, desired.ignoredLinks.contains(index) { continue }
-        candidates.append(PlannedOp(op: .removeRoute(route), reason: "no longer wanted by metadata", eni: ref(forLink: route.ifindex)))
-    }
-    for address in actual.addresses where !wantedAddressKeys.contains(address.key) {
-        guard address.proto == eniAgentProtocol || owned.records(address, linkMAC: macs[address.ifindex] ?? nil) else { continue }
-        guard !desired.ignoredLinks.contains(address.ifindex) else { continue }
-        if let (index, ip) = primaryAddress, index == address.ifindex, ip == address.address { continue }
-        candidates.append(PlannedOp(op: .removeAddress(address), reason: "no longer in metadata", eni: ref(forLink: address.ifindex)))
-    }
-
-    // Ownership: forget records whose link is gone or was recreated with another MAC.
-    var ownership = owned
-    ownership.addresses.removeAll { record in macs[record.ifindex] == nil || macs[record.ifindex]! != record.mac }
-
-    var removals: [PlannedOp] = []
-    let removalsAllowed = desired.holdReasons.isEmpty
-    if removalsAllowed {
-        var pending: [String: Int] = [:]
-        for candidate in candidates {
-            let key = candidate.op.description
-            if dangling.contains(key) {
-                removals.append(candidate)
-                continue
-            }
-            let count = (owned.pendingRemovals[key] ?? 0) + 1
-            if count >= config.removalGrace {
-                var op = candidate
-                op.reason += config.removalGrace > 1 ? " (absent from \(count) complete reads)" : ""
-                removals.append(op)
-            }
-            pending[key] = count
+    // A removal held back here keeps its count: it goes at the first cycle it no longer
+    // takes another address with it.
+    let removals = Removals(desired: desired, actual: actual, owned: owned, ownership: ownership, config: config)
+    let order = AddressRemovalOrder.arrange(removals.emitted, adding: adds, actual: actual)
+    for held in order.held {
+        if case .removeAddress(let address) = held.removal.op {
+            let subnet = address.prefix.network
+            let setting = actual.link(index: address.ifindex)?.promotesSecondaries == nil ? "not reported (taken as off)" : "off"
+            notes.append(PlanNote(.warning, eni: held.removal.eni, "left \(address.prefix) on \(address.ifname): it is the kernel's primary address of \(subnet) there and promote_secondaries is \(setting), so removing it would also remove \(held.bystanders.map { "\($0.prefix)" }.joined(separator: ", ")); it goes once they are gone, or with net.ipv4.conf.\(address.ifname).promote_secondaries=1"))
         }
-        ownership.pendingRemovals = pending
-        let waiting = candidates.count - removals.count
-        if waiting > 0 {
-            notes.append(PlanNote(.info, eni: nil, "\(waiting) removal(s) wait for \(config.removalGrace) consecutive complete metadata reads"))
-        }
-    } else if !candidates.isEmpty {
-        notes.append(PlanNote(.warning, eni: nil,
-                              "\(candidates.count) removal(s) held back: metadata incomplete (\(desired.holdReasons.prefix(3).joined(separator: "; ")))"))
     }
+    notes += removals.notes
 
-    return Plan(ops: adds + removals, notes: notes, ownership: ownership, managed: desired.managed,
-                removalsAllowed: removalsAllowed)
+    var next = removals.ownership
+    next.addresses = ownership.pruned(owned, kernel: actual)
+    return Plan(ops: order.beforeAdditions + adds + order.afterAdditions, notes: notes, ownership: next,
+                managed: desired.managed, removalsAllowed: desired.globalHolds.isEmpty && desired.heldENIs.isEmpty)
 }

@@ -22,6 +22,7 @@ public struct RoutingScheme: Sendable, Hashable, Codable {
     public var suppressPriority: UInt32
     public var defaultBase: UInt32
 
+    /// The defaults, and the only place they are written (the CLI's defaults read them here).
     public static let standard = RoutingScheme(unchecked: 10000, suppressPriority: 19999, defaultBase: 20000)
 
     /// The kernel's rule for the main table sits at 32766; ours stay below it.
@@ -34,7 +35,8 @@ public struct RoutingScheme: Sendable, Hashable, Codable {
         }
     }
 
-    public init(subnetBase: UInt32 = 10000, suppressPriority: UInt32 = 19999, defaultBase: UInt32 = 20000) throws(Invalid) {
+    public init(subnetBase: UInt32 = standard.subnetBase, suppressPriority: UInt32 = standard.suppressPriority,
+                defaultBase: UInt32 = standard.defaultBase) throws(Invalid) {
         guard subnetBase >= 256 else {
             throw .order("subnet table base \(subnetBase) must be at least 256 (0-255 are the kernel's tables)")
         }

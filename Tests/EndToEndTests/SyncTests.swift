@@ -257,7 +257,11 @@ import TestSupport
         #expect(try await lab.sync().status == 0)
         let text = try lab.stateFileText()
         #expect(try jq(".version", text) == "1")
-        #expect(try jq(".ownership.addresses | length", text) == "10")
+        // Records fill in only where the kernel keeps no address marks (before Linux 6.1).
+        let release = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8).split(separator: ".").compactMap { Int($0) }
+        let marks = release.count >= 2 && (release[0], release[1]) >= (6, 1)
+        #expect(try jq(".ownership.addresses | length", text) == (marks ? "0" : "10"))
+        #expect(try jq(".ownership.removalCounts | length", text) == "0")
         #expect(try jq(".lastSync.exitCode", text) == "0")
         #expect(try jq(".network.enis | length", text) == "3")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: lab.stateDirectory).filter { $0 != "state.json" }

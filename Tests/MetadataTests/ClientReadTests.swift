@@ -31,6 +31,26 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
         }
     }
 
+    /// docs/metadata.md "Limits": beyond the cap an ENI is listed but not read, and stays in
+    /// the network as incomplete so that nothing on it looks detached.
+    @Test func ENIsBeyondTheCapAreKeptUnreadAndIncomplete() async throws {
+        #expect(MetadataConfiguration().maxENIs == MetadataLimits.enis)
+        // A cap of 2 (the default is 128) keeps the test small: 4 ENIs listed, 2 read.
+        try await withSimulator(generatedState(enis: 4), configure: { $0.maxENIs = 2 }) { simulator, client in
+            let read = try await client.read()
+            #expect(read.network.enis.count == 4)
+            #expect(read.network.enis.prefix(2).allSatisfy { $0.completeness.isComplete })
+            let unread = Array(read.network.enis.dropFirst(2))
+            let reason = Completeness.incomplete(reason: "not read: more than 2 ENIs listed")
+            #expect(unread.count == 2 && unread.allSatisfy { $0.completeness == reason })
+            #expect(unread.allSatisfy { $0.privateIPv4s.isEmpty && $0.id == nil })
+            #expect(read.diagnostics.map(\.key) == ["macs/"])
+            #expect(read.diagnostics.first?.value == unread.map(\.mac.description).joined(separator: ","))
+            // Their keys were never asked for: the token, macs/, 4 instance keys, 9 keys × 2.
+            #expect(read.requests == 2 + 4 + 9 * 2)
+        }
+    }
+
     @Test func aSteadyReadOf32ENIsCosts65Requests() async throws {
         try await withSimulator(generatedState(enis: 32)) { simulator, client in
             let cold = try await client.read()

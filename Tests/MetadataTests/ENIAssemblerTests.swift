@@ -85,13 +85,33 @@ private func assemble(_ change: (inout [ENIKey: KeyResult]) -> Void, primary: Bo
         #expect(diagnostics.contains { $0.key == "private-ipv4s" })
     }
 
-    @Test func anInvalidItemDropsTheWholeListAndNamesTheValue() {
-        let body = #"["192.168.1.211","192.168.1.999"]"#
+    @Test func anInvalidEntryIsSkippedWithItsOwnDiagnosticAndTheOthersKept() {
+        let body = #"["192.168.1.211","192.168.1.999","127.0.0.1","192.168.1.212"]"#
         let (eni, diagnostics) = assemble { $0[.privateIPv4s] = .value(body) }
+        #expect(!eni.completeness.isComplete, "removals on this ENI wait while its list holds an invalid entry")
+        #expect(eni.privateIPv4s == [IPv4Address("192.168.1.211")!, IPv4Address("192.168.1.212")!])
+        #expect(diagnostics == [
+            MetadataDiagnostic(mac: mac, key: "private-ipv4s", value: "192.168.1.999",
+                               problem: "\"192.168.1.999\" is not an IPv4 address: entry skipped, the others are used"),
+            MetadataDiagnostic(mac: mac, key: "private-ipv4s", value: "127.0.0.1",
+                               problem: "127.0.0.1 is a loopback address: entry skipped, the others are used"),
+        ])
+    }
+
+    @Test func anIPv6ListOverTheCapKeepsTheFirstEntriesAndMakesTheENIIncomplete() {
+        let body = "[" + (1...18).map { "2408:4005:3a4:ab00::\($0)" }.joined(separator: ",") + "]"
+        let (eni, diagnostics) = assemble { $0[.ipv6s] = .value(body) }
+        #expect(eni.ipv6s.count == MetadataLimits.ipv6sPerENI)
         #expect(!eni.completeness.isComplete)
-        #expect(eni.privateIPv4s.isEmpty)
-        #expect(diagnostics == [MetadataDiagnostic(
-            mac: mac, key: "private-ipv4s", value: body, problem: "\"192.168.1.999\" is not an IPv4 address")])
+        #expect(diagnostics.map(\.value) == ["2408:4005:3a4:ab00::17,2408:4005:3a4:ab00::18"])
+        #expect(diagnostics.first?.problem.contains("more than 16 entries: 2 dropped") == true)
+    }
+
+    @Test func aLinkLocalIPv6GatewayIsKept() {
+        let (eni, diagnostics) = assemble { $0[.ipv6Gateway] = .value("fe80::1") }
+        #expect(eni.ipv6Gateway == IPv6Address("fe80::1"))
+        #expect(eni.completeness == .complete)
+        #expect(diagnostics.isEmpty)
     }
 
     @Test func anInvalidOptionalKeyStillMakesTheENIIncomplete() {

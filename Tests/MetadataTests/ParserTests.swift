@@ -74,67 +74,101 @@ private func problem<T>(_ body: () throws -> T) -> String? {
 
 @Suite struct AddressListParsing {
     @Test func aQuotedJSONArrayIsParsed() throws {
-        let list = try MetadataParser.ipv4List(#"["192.168.1.201","192.168.1.202"]"#)
+        let list = try MetadataParser.ipv4List(#"["192.168.1.201","192.168.1.202"]"#).items
         #expect(list == [v4("192.168.1.201"), v4("192.168.1.202")])
     }
 
     @Test func anUnquotedBracketedListIsParsed() throws {
-        let list = try MetadataParser.ipv6List("[2408:4005:3a4:ab00::201,2408:4005:3a4:ab00::202]")
+        let list = try MetadataParser.ipv6List("[2408:4005:3a4:ab00::201,2408:4005:3a4:ab00::202]").items
         #expect(list == [v6("2408:4005:3a4:ab00::201"), v6("2408:4005:3a4:ab00::202")])
     }
 
     @Test func whitespaceNewlinesAndABareListAreAccepted() throws {
-        let list = try MetadataParser.ipv4List(" [ \"192.168.1.201\" ,\n \"192.168.1.202\" ]\n")
+        let list = try MetadataParser.ipv4List(" [ \"192.168.1.201\" ,\n \"192.168.1.202\" ]\n").items
         #expect(list == [v4("192.168.1.201"), v4("192.168.1.202")])
-        #expect(try MetadataParser.ipv4List("192.168.1.201\n192.168.1.202\n") == [v4("192.168.1.201"), v4("192.168.1.202")])
+        #expect(try MetadataParser.ipv4List("192.168.1.201\n192.168.1.202\n").items == [v4("192.168.1.201"), v4("192.168.1.202")])
     }
 
     @Test func anEmptyListIsEmptyNotAnError() throws {
-        #expect(try MetadataParser.ipv4List("[]").isEmpty)
-        #expect(try MetadataParser.ipv6List("[]\n").isEmpty)
-        #expect(try MetadataParser.ipv6List("").isEmpty)
+        #expect(try MetadataParser.ipv4List("[]") == ParsedList(items: []))
+        #expect(try MetadataParser.ipv6List("[]\n") == ParsedList(items: []))
+        #expect(try MetadataParser.ipv6List("") == ParsedList(items: []))
     }
 
     @Test func emptyItemsAreDropped() throws {
-        #expect(try MetadataParser.ipv4List(#"["192.168.1.201",,"",]"#) == [v4("192.168.1.201")])
+        #expect(try MetadataParser.ipv4List(#"["192.168.1.201",,"",]"#) == ParsedList(items: [v4("192.168.1.201")]))
     }
 
     @Test func duplicatesAreDroppedInOrder() throws {
         let list = try MetadataParser.ipv4List(#"["192.168.1.202","192.168.1.201","192.168.1.202"]"#)
-        #expect(list == [v4("192.168.1.202"), v4("192.168.1.201")])
+        #expect(list == ParsedList(items: [v4("192.168.1.202"), v4("192.168.1.201")]))
         let six = try MetadataParser.ipv6List("[2408:4005::1,2408:4005:0:0::1]")
-        #expect(six == [v6("2408:4005::1")])
+        #expect(six == ParsedList(items: [v6("2408:4005::1")]))
     }
 
-    @Test func anIPv6ItemInAnIPv4ListMakesTheKeyInvalid() {
-        #expect(problem { try MetadataParser.ipv4List(#"["192.168.1.201","2408:4005::1"]"#) } != nil)
+    @Test func anIPv6ItemInAnIPv4ListIsRejectedAndTheOthersKept() throws {
+        let list = try MetadataParser.ipv4List(#"["192.168.1.201","2408:4005::1"]"#)
+        #expect(list.items == [v4("192.168.1.201")])
+        #expect(list.rejected == [RejectedItem(item: "2408:4005::1", problem: "\"2408:4005::1\" is not an IPv4 address")])
     }
 
-    @Test func anIPv4ItemInAnIPv6ListMakesTheKeyInvalid() {
-        #expect(problem { try MetadataParser.ipv6List("[2408:4005::1,192.168.1.201]") } != nil)
+    @Test func anIPv4ItemInAnIPv6ListIsRejectedAndTheOthersKept() throws {
+        let list = try MetadataParser.ipv6List("[2408:4005::1,192.168.1.201]")
+        #expect(list.items == [v6("2408:4005::1")])
+        #expect(list.rejected.map(\.item) == ["192.168.1.201"])
     }
 
-    @Test func anIPv4MappedIPv6AddressIsRefused() {
-        #expect(problem { try MetadataParser.ipv6List("[::ffff:192.168.1.201]") }?.contains("IPv4-mapped") == true)
-        #expect(problem { try MetadataParser.ipv4List(#"["::ffff:192.168.1.201"]"#) } != nil)
+    @Test func anIPv4MappedIPv6AddressIsRefused() throws {
+        #expect(try MetadataParser.ipv6List("[::ffff:192.168.1.201]").rejected.first?.problem.contains("IPv4-mapped") == true)
+        #expect(try MetadataParser.ipv4List(#"["::ffff:192.168.1.201"]"#).items.isEmpty)
     }
 
-    @Test func leadingZerosAreRefusedRatherThanReadAsOctal() {
-        #expect(problem { try MetadataParser.ipv4List(#"["192.168.001.010"]"#) } != nil)
+    @Test func leadingZerosAreRefusedRatherThanReadAsOctal() throws {
+        #expect(try MetadataParser.ipv4List(#"["192.168.001.010"]"#).rejected.count == 1)
         #expect(problem { try MetadataParser.ipv4("010.1.1.1") } != nil)
     }
 
-    @Test func nonUnicastAddressesAreRefused() {
-        for text in ["0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255"] {
+    @Test func addressesThatCanNeverBeConfiguredAreRefused() {
+        for text in ["0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "169.254.1.1", "100.100.100.200"] {
             #expect(problem { try MetadataParser.ipv4(text) } != nil, "\(text)")
+            #expect(problem { try MetadataParser.ipv4(text, as: .gateway) } != nil, "\(text)")
         }
-        for text in ["::", "::1", "ff02::1"] {
+        for text in ["::", "::1", "ff02::1", "fe80::1"] {
             #expect(problem { try MetadataParser.ipv6(text) } != nil, "\(text)")
         }
     }
 
-    @Test func anHTMLErrorPageIsNotAList() {
-        #expect(problem { try MetadataParser.ipv4List("<html><body><h1>404 Not Found</h1></body></html>") } != nil)
+    @Test func aLinkLocalIPv6GatewayIsAccepted() throws {
+        #expect(try MetadataParser.ipv6("fe80::1\n", as: .gateway) == v6("fe80::1"))
+        #expect(problem { try MetadataParser.ipv6("ff02::2", as: .gateway) } != nil)
+    }
+
+    @Test func oneInvalidEntryNoLongerVoidsTheList() throws {
+        let list = try MetadataParser.ipv4List(#"["192.168.1.201","0.0.0.0","192.168.1.202","127.0.0.1","224.0.0.5"]"#)
+        #expect(list.items == [v4("192.168.1.201"), v4("192.168.1.202")])
+        #expect(list.rejected.map(\.item) == ["0.0.0.0", "127.0.0.1", "224.0.0.5"])
+        #expect(list.rejected.map(\.problem) == ["0.0.0.0 is the unspecified address", "127.0.0.1 is a loopback address",
+                                                  "224.0.0.5 is a multicast address"])
+    }
+
+    @Test func entriesBeyondTheLimitAreDroppedAndNamed() throws {
+        let body = "[" + (1...70).map { "\"10.0.0.\($0)\"" }.joined(separator: ",") + "]"
+        let list = try MetadataParser.ipv4List(body)
+        #expect(list.items.count == MetadataLimits.ipv4sPerENI)
+        #expect(list.overLimit == (65...70).map { v4("10.0.0.\($0)") })
+        let six = try MetadataParser.ipv6List("[" + (1...20).map { "2408::\($0)" }.joined(separator: ",") + "]")
+        #expect(six.items.count == MetadataLimits.ipv6sPerENI)
+        #expect(six.overLimit.count == 4)
+        // Duplicates and invalid entries do not count against the limit.
+        let mixed = try MetadataParser.ipv4List(#"["10.0.0.1","10.0.0.1","127.0.0.1","10.0.0.2"]"#, limit: 2)
+        #expect(mixed.items == [v4("10.0.0.1"), v4("10.0.0.2")])
+        #expect(mixed.overLimit.isEmpty)
+    }
+
+    @Test func anHTMLErrorPageIsNotAList() throws {
+        let list = try MetadataParser.ipv4List("<html><body><h1>404 Not Found</h1></body></html>")
+        #expect(list.items.isEmpty)
+        #expect(list.rejected.count == 1)
     }
 
     @Test func aTenMegabyteBodyIsRefusedWithoutParsing() {
@@ -144,10 +178,10 @@ private func problem<T>(_ body: () throws -> T) -> String? {
         #expect(problem { try MetadataParser.identifier(body) }?.contains("larger than") == true)
     }
 
-    @Test func garbageBytesAreNotAnAddress() {
+    @Test func garbageBytesAreNotAnAddress() throws {
         let body = String(decoding: [0xff, 0xfe, 0x00, 0x80, 0x31, 0x2e], as: UTF8.self)
         #expect(problem { try MetadataParser.ipv4(body) } != nil)
-        #expect(problem { try MetadataParser.ipv4List(body) } != nil)
+        #expect(try MetadataParser.ipv4List(body).items.isEmpty)
     }
 }
 

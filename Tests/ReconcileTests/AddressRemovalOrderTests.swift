@@ -13,57 +13,82 @@ import Testing
         PlannedOp(op: .removeAddress(address), reason: "test", eni: nil)
     }
 
+    static func addition(_ address: Address) -> PlannedOp {
+        PlannedOp(op: .addAddress(address), reason: "test", eni: nil)
+    }
+
+    static func kernel(_ addresses: [Address], promotes: Bool? = nil) -> KernelState {
+        KernelState(links: [Link(index: 3, name: "eth1", mac: mac("00:16:3e:00:00:02"), isUp: true, promotesSecondaries: promotes),
+                            Link(index: 4, name: "eth2", mac: mac("00:16:3e:00:00:03"), isUp: true)],
+                    addresses: addresses)
+    }
+
     /// eth1: 10.0.1.10 (the kernel's primary of 10.0.1.0/24, ours), 10.0.1.11 (ours), and
     /// 10.0.1.12 (an administrator's).
     static let primary = address("10.0.1.10/24")
     static let ours = address("10.0.1.11/24", secondary: true)
     static let theirs = address("10.0.1.12/24", secondary: true)
-    static let kernel = KernelState(addresses: [primary, ours, theirs])
 
     @Test func secondariesGoFirstAndAPrimaryWithNothingElseInItsSubnetGoesLast() {
-        let alone = KernelState(addresses: [Self.primary, Self.ours])
-        let (ops, held) = AddressRemovalOrder.arrange([Self.removal(Self.primary), Self.removal(Self.ours)], actual: alone,
-                                                      promotesSecondaries: { _ in false })
-        #expect(ops.map(\.op) == [.removeAddress(Self.ours), .removeAddress(Self.primary)])
-        #expect(held.isEmpty)
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary), Self.removal(Self.ours)],
+                                                actual: Self.kernel([Self.primary, Self.ours]))
+        #expect(order.afterAdditions.map(\.op) == [.removeAddress(Self.ours), .removeAddress(Self.primary)])
+        #expect(order.beforeAdditions.isEmpty)
+        #expect(order.held.isEmpty)
     }
 
     @Test func aPrimaryThatWouldTakeAForeignAddressWithItIsHeldBack() {
-        let (ops, held) = AddressRemovalOrder.arrange([Self.removal(Self.primary), Self.removal(Self.ours)], actual: Self.kernel,
-                                                      promotesSecondaries: { _ in false })
-        #expect(ops.map(\.op) == [.removeAddress(Self.ours)])
-        #expect(held.map(\.0.op) == [.removeAddress(Self.primary)])
-        #expect(held.first?.1 == [Self.theirs])
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary), Self.removal(Self.ours)],
+                                                actual: Self.kernel([Self.primary, Self.ours, Self.theirs]))
+        #expect(order.afterAdditions.map(\.op) == [.removeAddress(Self.ours)])
+        #expect(order.held.map(\.removal.op) == [.removeAddress(Self.primary)])
+        #expect(order.held.first?.bystanders == [Self.theirs])
+    }
+
+    @Test(arguments: [false, nil] as [Bool?])
+    func unknownPromoteSecondariesIsTheKernelDefaultOff(promotes: Bool?) {
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary)], actual: Self.kernel([Self.primary, Self.theirs], promotes: promotes))
+        #expect(order.held.count == 1)
     }
 
     @Test func withPromoteSecondariesThePrimaryGoesAndTheRestIsPromoted() {
-        var asked: [String] = []
-        let (ops, held) = AddressRemovalOrder.arrange([Self.removal(Self.primary)], actual: Self.kernel,
-                                                      promotesSecondaries: { asked.append($0); return true })
-        #expect(ops.map(\.op) == [.removeAddress(Self.primary)])
-        #expect(held.isEmpty)
-        #expect(asked == ["eth1"])
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary)], actual: Self.kernel([Self.primary, Self.ours, Self.theirs], promotes: true))
+        #expect(order.afterAdditions.map(\.op) == [.removeAddress(Self.primary)])
+        #expect(order.held.isEmpty)
+    }
+
+    @Test func aPrimaryThatWouldTakeOnlyThisPlansAdditionsGoesBeforeThem() {
+        let new = Self.address("10.0.1.13/24")
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.ours), Self.removal(Self.primary)], adding: [Self.addition(new)],
+                                                actual: Self.kernel([Self.primary, Self.ours]))
+        #expect(order.beforeAdditions.map(\.op) == [.removeAddress(Self.ours), .removeAddress(Self.primary)])
+        #expect(order.afterAdditions.isEmpty)
+        #expect(order.held.isEmpty)
+        // With an address that stays as well, no order keeps both: held, naming both.
+        let held = AddressRemovalOrder.arrange([Self.removal(Self.primary)], adding: [Self.addition(new)],
+                                               actual: Self.kernel([Self.primary, Self.theirs]))
+        #expect(held.held.first?.bystanders == [Self.theirs, new])
     }
 
     @Test func onlySameLinkSameSubnetIPv4AddressesAreBystanders() {
-        let kernel = KernelState(addresses: [
+        let kernel = Self.kernel([
             Self.primary,
             Self.address("10.0.2.12/24", secondary: true),   // another subnet
             Self.address("10.0.1.12/24", ifindex: 4),        // another link
             Self.address("10.0.1.12/25", secondary: true),   // another prefix length
             Self.address("2408:4005:3a4:ab00::12/64"),       // IPv6: no such thing as secondaries
         ])
-        let (ops, held) = AddressRemovalOrder.arrange([Self.removal(Self.primary)], actual: kernel, promotesSecondaries: { _ in false })
-        #expect(ops.map(\.op) == [.removeAddress(Self.primary)])
-        #expect(held.isEmpty)
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary)], adding: [Self.addition(Self.address("10.0.1.14/24", ifindex: 4))],
+                                                actual: kernel)
+        #expect(order.afterAdditions.map(\.op) == [.removeAddress(Self.primary)])
+        #expect(order.held.isEmpty)
     }
 
     @Test func otherOpsKeepTheirPlaceBeforeThePrimaries() {
         let rule = PlannedOp(op: .removeRule(Rule(family: .v4, priority: 20003, source: prefix("10.0.1.11/32"), table: 20003, proto: 233)),
                              reason: "test", eni: nil)
-        let (ops, _) = AddressRemovalOrder.arrange([Self.removal(Self.primary), rule, Self.removal(Self.ours)],
-                                                   actual: KernelState(addresses: [Self.primary, Self.ours]),
-                                                   promotesSecondaries: { _ in false })
-        #expect(ops.map(\.op) == [rule.op, .removeAddress(Self.ours), .removeAddress(Self.primary)])
+        let order = AddressRemovalOrder.arrange([Self.removal(Self.primary), rule, Self.removal(Self.ours)],
+                                                actual: Self.kernel([Self.primary, Self.ours]))
+        #expect(order.afterAdditions.map(\.op) == [rule.op, .removeAddress(Self.ours), .removeAddress(Self.primary)])
     }
 }

@@ -75,15 +75,18 @@ struct Cycle {
     var ownership = Ownership()
     var config = PlanConfig()
 
-    init(kernel: KernelState, config: PlanConfig = PlanConfig()) {
-        self.kernel = KernelModel(state: kernel)
+    init(kernel: KernelState, config: PlanConfig = PlanConfig(), marksAddresses: Bool = true) {
+        self.kernel = KernelModel(state: kernel, marksAddresses: marksAddresses)
         self.config = config
     }
+
+    /// What the kernel answered to the last run's ops.
+    private(set) var results: [OpResult] = []
 
     @discardableResult
     mutating func run(_ network: InstanceNetwork?) -> Plan {
         let plan = Reconcile.plan(desired: network, actual: kernel.state, owned: ownership, config: config)
-        let results = kernel.apply(plan.ops.map(\.op))
+        results = kernel.apply(plan.ops.map(\.op))
         ownership = plan.ownership.recording(results, macs: kernel.macs)
         return plan
     }

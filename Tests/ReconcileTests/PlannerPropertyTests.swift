@@ -3,112 +3,100 @@ import PropertyBased
 import Model
 @testable import Reconcile
 
-/// A random but plausible instance: up to four ENI links (some down, one maybe missing), a
-/// foreign link, metadata that may disagree with what the agent did before (addresses moved,
-/// ENIs gone, values out of the vSwitch, incomplete ENIs), foreign objects on the same links and
-/// keys, and ownership records left from an earlier run. Built from one seed so that a failure
-/// names a reproducible case.
-struct Scenario: CustomStringConvertible {
-    var seed: UInt64
-    var network: InstanceNetwork
-    var kernel: KernelState
-    var ownership: Ownership
-    var config: PlanConfig
-
-    var description: String { "Scenario(seed: \(seed))" }
-
-    init(seed: UInt64, complete: Bool = true) {
-        self.seed = seed
-        var rng = SplitMix(seed)
-        let macs = (1...5).map { MACAddress(bytes: [0x00, 0x16, 0x3e, 0x00, 0x00, UInt8($0)])! }
-        var links = [Link(index: 1, name: "lo", mac: nil, isUp: true),
-                     Link(index: 9, name: "docker0", mac: MACAddress("02:42:ac:11:00:01"), isUp: true)]
-        for (i, mac) in macs.enumerated().dropLast() where i == 0 || rng.chance(0.85) {
-            links.append(Link(index: Int32(2 + i), name: "eth\(i)", mac: mac, isUp: i == 0 || rng.chance(0.6)))
-        }
-        let subnet = IPPrefix("192.168.1.0/24")!
-        func host() -> IPv4Address { IPv4Address(192, 168, 1, UInt8(rng.int(1...40))) }
-        func host6() -> IPv6Address { IPv6Address(high: 0x2408_4005_03a4_ab00, low: UInt64(rng.int(1...40))) }
-        func randomENI(_ mac: MACAddress, id: Int, complete: Bool) -> ENI {
-            let primary = host()
-            var others = (0..<rng.int(0...4)).map { _ in host() }
-            if rng.chance(0.1) { others.append(IPv4Address(10, 0, 0, 5)) }  // outside the vSwitch
-            let v6s = (0..<rng.int(0...2)).map { _ in host6() }
-            return ENI(mac: mac, id: "eni-\(id)", primaryIPv4: primary, privateIPv4s: [primary] + others,
-                       ipv4Subnet: rng.chance(0.95) ? subnet : nil, gateway: rng.chance(0.9) ? IPv4Address(192, 168, 1, 253) : nil,
-                       ipv6s: v6s, ipv6Gateway: rng.chance(0.8) ? IPv6Address("2408:4005:3a4:ab00:ffff:ffff:ffff:fffd") : nil,
-                       ipv6Subnet: rng.chance(0.7) ? IPPrefix("2408:4005:3a4:ab00::/64") : nil,
-                       completeness: complete || rng.chance(0.5) ? .complete : .incomplete(reason: "HTTP 500"))
-        }
-        func randomNetwork(complete: Bool) -> InstanceNetwork {
-            var enis: [ENI] = []
-            for (i, mac) in macs.enumerated() where i == 0 || rng.chance(0.7) {
-                enis.append(randomENI(mac, id: i, complete: complete))
-            }
-            return InstanceNetwork(primaryMAC: macs[0], enis: enis)
-        }
-        config = PlanConfig(ipv6: rng.chance(0.8), bringUpLinks: rng.chance(0.8), removalGrace: 1,
-                            ignored: InterfaceMatcher(rng.chance(0.2) ? ["eth3"] : []))
-
-        // What an earlier run of the agent left, from other metadata, plus the rest of the world.
-        var model = KernelModel(state: KernelState(links: links))
-        model.state.addresses.append(Address(ifindex: 2, ifname: "eth0", prefix: IPPrefix("192.168.1.200/24")!))
-        let earlier = Reconcile.plan(desired: randomNetwork(complete: true), actual: model.state, owned: Ownership(), config: config)
-        let results = model.apply(earlier.ops.map(\.op))
-        ownership = earlier.ownership.recording(results, macs: model.macs)
-        for link in links where link.mac != nil && rng.chance(0.3) {
-            let foreign = Address(ifindex: link.index, ifname: link.name, prefix: IPPrefix(address: .v4(host()), length: 24)!)
-            if !model.state.addresses.contains(where: { $0.key == foreign.key }) { model.state.addresses.append(foreign) }
-        }
-        if rng.chance(0.3) {
-            model.state.routes.append(Route(table: 20003, destination: .defaultRoute(.v4), gateway: .v4(IPv4Address(192, 168, 1, 1)),
-                                            ifindex: 3, proto: 4))
-        }
-        if rng.chance(0.3) { model.state.rules.append(Rule(family: .v4, priority: 20003, source: .host(.v4(host())), table: 20003, proto: 4)) }
-        if rng.chance(0.3) { ownership.pendingRemovals["rule del from all lookup 77 priority 5 proto 233"] = rng.int(1...3) }
-        kernel = model.state
-        network = randomNetwork(complete: complete)
-    }
-}
-
-/// SplitMix64: a small deterministic generator for scenarios.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() % 10_000) < p * 10_000 }
-}
-
 let seeds = Gen.uint64(in: 0...UInt64.max)
+
+/// Independent oracles for the properties: written from docs/design.md, not from the planner.
+extension Scenario {
+    /// docs/design.md §4.1: the kernel's mark decides; without marks anywhere, the record.
+    func owns(_ a: Address, in kernel: KernelState) -> Bool {
+        if let proto = a.proto { return proto == 233 }
+        if kernel.addresses.contains(where: { $0.proto != nil }) { return false }
+        let mac = kernel.link(index: a.ifindex)?.mac
+        return ownership.addresses.contains { $0.ifindex == a.ifindex && $0.prefix == a.prefix && $0.mac == mac }
+    }
+
+    /// Every object the agent owns in `kernel`.
+    func ownedKeys(in kernel: KernelState) -> Set<ObjectKey> {
+        var keys = Set(kernel.addresses.filter { owns($0, in: kernel) }.map { ObjectKey.address($0.key) })
+        keys.formUnion(kernel.routes.filter { $0.proto == 233 }.map { .route($0.key) })
+        keys.formUnion(kernel.rules.filter { $0.proto == 233 }.map { .rule($0.key) })
+        return keys
+    }
+
+    /// Owned objects that may go without the grace: rules of a link that is gone, and an
+    /// address (with its rules) that the read lists on an ENI other than the one its link is.
+    func mayGoAtOnce(_ key: ObjectKey, in kernel: KernelState) -> Bool {
+        func listedElsewhere(_ address: IPAddress, link index: Int32) -> Bool {
+            let mac = kernel.link(index: index)?.mac
+            return network.enis.contains { eni in
+                eni.mac != mac && (eni.privateIPv4s.map(IPAddress.v4) + eni.ipv6s.map(IPAddress.v6)
+                    + (eni.primaryIPv4.map { [.v4($0)] } ?? [])).contains(address)
+            }
+        }
+        switch key {
+        case .address(let a): return listedElsewhere(a.address, link: a.ifindex)
+        case .route: return false
+        case .rule(let r):
+            guard let slot = config.scheme.slot(ofTable: r.table) else { return false }
+            return kernel.link(index: slot) == nil || r.source.map { listedElsewhere($0.address, link: slot) } ?? false
+        }
+    }
+
+    /// The links of ENIs whose read is incomplete.
+    var incompleteLinks: Set<Int32> {
+        let macs = Set(network.enis.filter { !$0.completeness.isComplete }.map(\.mac))
+        return Set(kernel.links.filter { $0.mac.map(macs.contains) ?? false }.map(\.index))
+    }
+
+    /// Links nothing may touch: ignored by configuration, or an ENI's link enslaved to a master.
+    var untouchable: Set<Int32> {
+        Set(kernel.links.filter { config.ignored.matches(name: $0.name, mac: $0.mac) || $0.master != nil }.map(\.index))
+    }
+}
+
+extension KernelState {
+    var objectKeys: Set<ObjectKey> {
+        Set(addresses.map { .address($0.key) } + routes.map { .route($0.key) } + rules.map { .rule($0.key) })
+    }
+}
+
+/// The link an op is about: an address's or route's link, a rule's table slot.
+func link(of op: Op, _ scheme: RoutingScheme) -> Int32? {
+    switch op {
+    case .setLinkUp(let index, _): index
+    case .addAddress(let a), .removeAddress(let a): a.ifindex
+    case .addRoute(let r, _), .removeRoute(let r): r.ifindex
+    case .addRule(let r), .removeRule(let r): scheme.slot(ofTable: r.table)
+    }
+}
 
 @Suite("Planner properties over random states")
 struct PlannerPropertyTests {
     @Test func applyingAPlanAndPlanningAgainGivesAnEmptyPlan() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
-            var cycle = Cycle(kernel: s.kernel, config: s.config)
-            cycle.ownership = s.ownership
+            var cycle = s.cycle()
             cycle.run(s.network)
             let again = cycle.run(s.network)
             #expect(again.lines == [], "\(s)")
         }
     }
 
-    @Test func withAGraceOfNTheKernelConvergesWithinNCycles() async {
-        await propertyCheck(count: 200, input: seeds, Gen.int(in: 1...4)) { seed, grace in
+    /// docs/design.md §4.3, both ways: before the grace-th complete read nothing owned has gone
+    /// (a planner that ignored the grace would converge sooner and still pass a convergence
+    /// check), and after it everything has converged.
+    @Test func withAGraceOfNNothingOwnedGoesBeforeTheNthReadAndAllHasConvergedAfterIt() async {
+        await propertyCheck(count: 300, input: seeds, Gen.int(in: 1...4)) { seed, grace in
             let s = Scenario(seed: seed)
-            var config = s.config
-            config.removalGrace = grace
-            var cycle = Cycle(kernel: s.kernel, config: config)
-            cycle.ownership = s.ownership
-            for _ in 0..<grace { cycle.run(s.network) }
+            var cycle = s.cycle(grace: grace)
+            let kept = s.ownedKeys(in: s.kernel).filter { !s.mayGoAtOnce($0, in: s.kernel) }
+            for read in 1..<grace {
+                cycle.run(s.network)
+                // An object whose count earlier reads advanced may go that much sooner.
+                let gone = kept.subtracting(cycle.kernel.state.objectKeys).filter { (s.ownership.pendingRemovals[$0] ?? 0) + read < grace }
+                #expect(gone.isEmpty, "\(s) grace \(grace): gone after \(read) complete read(s): \(gone)")
+            }
+            cycle.run(s.network)
             #expect(cycle.run(s.network).lines == [], "\(s) grace \(grace)")
         }
     }
@@ -123,9 +111,7 @@ struct PlannerPropertyTests {
                 switch op {
                 case .removeAddress(let a):
                     let actual = s.kernel.addresses.first { $0.key == a.key }
-                    let mac = s.kernel.link(index: a.ifindex)?.mac
-                    let owned = actual?.proto == 233 || s.ownership.addresses.contains { $0.ifindex == a.ifindex && $0.address == a.address && $0.mac == mac }
-                    #expect(owned, "\(s): \(op)")
+                    #expect(actual.map { s.owns($0, in: s.kernel) } == true, "\(s): \(op)")
                     #expect(!(a.ifindex == primaryLink?.index && primaryIP.map { IPAddress.v4($0) } == a.address), "\(s): \(op)")
                 case .removeRoute(let r):
                     #expect(s.kernel.routes.contains { $0.key == r.key && $0.proto == 233 }, "\(s): \(op)")
@@ -140,41 +126,123 @@ struct PlannerPropertyTests {
         }
     }
 
-    @Test func anIncompleteENIOrAFailedReadNeverYieldsARemoval() async {
+    /// docs/design.md §4.2 per ENI: an incomplete ENI's removals wait, and so do those of every
+    /// ENI together (the suppress rules); a failed read changes nothing.
+    @Test func anIncompleteENIRemovesNothingOfItsOwnAndAFailedReadNothingAtAll() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed, complete: false)
             let plan = Reconcile.plan(desired: s.network, actual: s.kernel, owned: s.ownership, config: s.config)
-            if !s.network.isComplete {
-                #expect(plan.removals.isEmpty, "\(s)")
-                #expect(plan.ownership.pendingRemovals == s.ownership.pendingRemovals, "\(s)")
+            let incomplete = s.incompleteLinks
+            // Another complete ENI's primary address (and its rules) goes from anywhere else.
+            let primaries = Set(s.network.enis.compactMap(\.primaryIPv4).map(IPAddress.v4))
+            for op in plan.removals {
+                let index = link(of: op, s.config.scheme)
+                if let index, s.kernel.link(index: index) == nil { continue }  // a gone link's rules
+                switch op {
+                case .removeAddress(let a) where primaries.contains(a.address): continue
+                case .removeRule(let r) where r.source.map({ primaries.contains($0.address) }) == true: continue
+                default: break
+                }
+                #expect(!(index.map(incomplete.contains) ?? !incomplete.isEmpty), "\(s): \(op)")
+            }
+            let shared = Rule(family: .v4, priority: 5, table: 77)
+            if !s.network.isComplete, s.kernel.rules.contains(shared) {
+                #expect(plan.ownership.pendingRemovals[.rule(shared.key)] == s.ownership.pendingRemovals[.rule(shared.key)], "\(s)")
             }
             let failed = Reconcile.plan(desired: nil, actual: s.kernel, owned: s.ownership, config: s.config)
             #expect(failed.ops.isEmpty, "\(s)")
         }
     }
 
-    @Test func additionsAlwaysPrecedeRemovals() async {
+    /// Adds before removes, except an address removal that would otherwise take an addition of
+    /// the same subnet with it (docs/design.md §4.5): it goes first.
+    @Test func additionsPrecedeRemovalsSaveThoseThatWouldTakeAnAddition() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
             let ops = Reconcile.plan(desired: s.network, actual: s.kernel, owned: s.ownership, config: s.config).ops.map(\.op)
-            if let firstRemoval = ops.firstIndex(where: \.isRemoval) {
-                let tail = ops[firstRemoval...].allSatisfy { $0.isRemoval }
-                #expect(tail, "\(s)")
+            guard let firstAddition = ops.firstIndex(where: { !$0.isRemoval }) else { return }
+            let added = ops.compactMap { op -> Address? in if case .addAddress(let a) = op { a } else { nil } }
+            for op in ops[..<firstAddition] {
+                guard case .removeAddress(let a) = op else {
+                    Issue.record("\(s): \(op) before the additions")
+                    continue
+                }
+                let subnet = s.kernel.addresses.first { $0.key == a.key }!.prefix.network
+                #expect(added.contains { $0.ifindex == a.ifindex && $0.prefix.length == subnet.length && subnet.contains($0.address) },
+                        "\(s): \(op) before the additions")
+            }
+            let lastAddition = ops.lastIndex { !$0.isRemoval }!
+            #expect(ops[firstAddition...lastAddition].allSatisfy { !$0.isRemoval }, "\(s)")
+        }
+    }
+
+    /// docs/design.md §3 and §4.6: an added address is valid, inside its vSwitch, never the
+    /// instance's DHCP address (on any link), and on one link only.
+    @Test func everyAddedAddressIsValidOnOneENIAndNeverTheInstancePrimary() async {
+        await propertyCheck(count: 400, input: seeds) { seed in
+            let s = Scenario(seed: seed)
+            var cycle = s.cycle()
+            let plan = cycle.run(s.network)
+            let primaryIP = s.network.eni(mac: s.network.primaryMAC)?.primaryIPv4.map { IPAddress.v4($0) }
+            for case .addAddress(let a) in plan.ops.map(\.op) {
+                let eni = s.network.eni(mac: s.kernel.link(index: a.ifindex)!.mac!)!
+                if case .v4 = a.address { #expect(eni.ipv4Subnet?.contains(a.address) == true, "\(s): \(a.prefix)") }
+                #expect(a.address != primaryIP, "\(s): \(a.prefix)")
+                #expect(a.address.unusableReason(as: .host) == nil, "\(s): \(a.prefix)")
+                #expect(a.proto == 233)
+            }
+            let added = plan.ops.compactMap { op -> Address? in if case .addAddress(let a) = op.op { a } else { nil } }
+            for a in added {
+                let elsewhere = cycle.kernel.state.addresses.filter { other in
+                    other.address == a.address && other.ifindex != a.ifindex && s.owns(other, in: s.kernel)
+                        && !s.untouchable.contains(other.ifindex)
+                }
+                // Except where removing the old copy would take other addresses with it: then it
+                // is left, with a warning, and only its rules go (AddressRemovalOrder).
+                let announced = elsewhere.allSatisfy { old in plan.notes.contains { $0.message.hasPrefix("left \(old.prefix) on \(old.ifname)") } }
+                if announced { continue }
+                #expect(elsewhere.isEmpty, "\(s): \(a.address) added on \(a.ifname) stays on \(elsewhere.map(\.ifname)) too")
             }
         }
     }
 
-    @Test func everyAddedAddressIsInsideItsVSwitchAndNeverTheInstancePrimary() async {
+    /// Every op the planner emits is one the kernel accepts: no route through a down link, no
+    /// gateway that is a local address, no IPv6 gateway without a route to it.
+    @Test func theKernelAcceptsEveryOp() async {
         await propertyCheck(count: 400, input: seeds) { seed in
             let s = Scenario(seed: seed)
+            var cycle = s.cycle()
+            for _ in 0..<2 {
+                cycle.run(s.network)
+                #expect(cycle.results.filter { !$0.outcome.succeeded }.isEmpty, "\(s)")
+            }
+        }
+    }
+
+    /// docs/design.md §4.5: with promote_secondaries off or unknown, removing a subnet's primary
+    /// takes its secondaries; the plan never loses an address it did not remove.
+    @Test func applyingAPlanNeverTakesAnAddressItDidNotRemove() async {
+        await propertyCheck(count: 400, input: seeds) { seed in
+            let s = Scenario(seed: seed)
+            var cycle = s.cycle()
+            for _ in 0..<2 {
+                let before = cycle.kernel.state.addresses
+                let plan = cycle.run(s.network)
+                let removed = Set(plan.removals.compactMap { op -> AddressKey? in if case .removeAddress(let a) = op { a.key } else { nil } })
+                let lost = before.filter { a in !removed.contains(a.key) && !cycle.kernel.state.addresses.contains { $0.key == a.key } }
+                #expect(lost.isEmpty, "\(s): \(lost.map(\.prefix)) went with another removal")
+            }
+        }
+    }
+
+    @Test func nothingOnAnIgnoredOrEnslavedLinkIsEverTouched() async {
+        await propertyCheck(count: 400, input: seeds) { seed in
+            let s = Scenario(seed: seed)
+            let untouchable = s.untouchable
+            guard !untouchable.isEmpty else { return }
             let plan = Reconcile.plan(desired: s.network, actual: s.kernel, owned: s.ownership, config: s.config)
-            let primaryIP = s.network.eni(mac: s.network.primaryMAC)?.primaryIPv4.map { IPAddress.v4($0) }
-            let primaryLink = s.kernel.link(mac: s.network.primaryMAC)?.index
-            for case .addAddress(let a) in plan.ops.map(\.op) {
-                let eni = s.network.eni(mac: s.kernel.link(index: a.ifindex)!.mac!)!
-                if case .v4 = a.address { #expect(eni.ipv4Subnet?.contains(a.address) == true, "\(s): \(a.prefix)") }
-                #expect(!(a.ifindex == primaryLink && a.address == primaryIP), "\(s)")
-                #expect(a.proto == 233)
+            for op in plan.ops.map(\.op) {
+                #expect(!(link(of: op, s.config.scheme).map(untouchable.contains) ?? false), "\(s): \(op)")
             }
         }
     }

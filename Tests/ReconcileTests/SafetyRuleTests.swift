@@ -49,17 +49,31 @@ struct SafetyRuleTests {
         #expect(cycle.run(flapped).removals.count == 3)
     }
 
-    @Test func anIncompleteENIHoldsBackEveryRemovalButNotCertainAdditions() {
+    /// Issue 16: one ENI's problem held removals on every ENI.
+    @Test func anIncompleteENIHoldsBackItsOwnRemovalsOnlyAndNotCertainAdditions() {
         var cycle = Cycle(kernel: Lab.kernel, config: PlanConfig(removalGrace: 1))
         cycle.run(Lab.network)
         var network = Lab.network
         network.enis[1].privateIPv4s = [v4("192.168.1.211"), v4("192.168.1.214")]
+        network.enis[2].privateIPv4s = [v4("192.168.1.221")]
         network.enis[2].completeness = .incomplete(reason: "private-ipv4s: HTTP 500")
         let plan = cycle.run(network)
-        #expect(plan.removals.isEmpty)
-        #expect(!plan.removalsAllowed)
         #expect(plan.lines.contains("address add 192.168.1.214/24 dev eth1 noprefixroute proto 233"))
-        #expect(plan.notes.contains { $0.level == .warning && $0.message.contains("held back") })
+        #expect(plan.lines.contains("address del 192.168.1.212/24 dev eth1 noprefixroute proto 233"), "eth1's read is complete")
+        #expect(!plan.lines.contains { $0.contains("192.168.1.222") }, "eth2's read is not")
+        #expect(!plan.removalsAllowed)
+        #expect(plan.notes.contains { $0.level == .warning && $0.message.contains("on eni-bp1third held back") })
+    }
+
+    @Test func aRejectedValueOnOneENIHoldsItsRemovalsButNoOtherENIs() {
+        var cycle = Cycle(kernel: Lab.kernel, config: PlanConfig(removalGrace: 1))
+        cycle.run(Lab.network)
+        var network = Lab.network
+        network.enis[0].privateIPv4s = [v4("192.168.1.201")]                      // .202 unassigned from the primary ENI
+        network.enis[1].privateIPv4s = [v4("192.168.1.211"), v4("10.0.0.5")]     // an out-of-subnet entry on eth1
+        let plan = cycle.run(network)
+        #expect(plan.lines.contains("address del 192.168.1.202/24 dev eth0 proto 233"))
+        #expect(!plan.lines.contains { $0.contains("192.168.1.212") || $0.contains("192.168.1.213") })
     }
 
     @Test func aFailedReadRemovesNothingAndAddsNothing() {
@@ -137,14 +151,16 @@ struct SafetyRuleTests {
         #expect(!cycle.ownership.addresses.contains { $0.ifindex == 4 })
     }
 
-    @Test func aVanishedLinksDanglingRulesSkipTheGraceButNotAPartialRead() {
+    /// A gone link's rules belong to no ENI of the read: another ENI's partial read does not
+    /// hold them; a failed read (no metadata at all) does.
+    @Test func aVanishedLinksDanglingRulesSkipTheGraceAndWaitOnlyForAReadOfTheListing() {
         var cycle = Cycle(kernel: Lab.kernel, config: PlanConfig(removalGrace: 2))
         cycle.run(Lab.network)
         cycle.kernel.removeLink(index: 4)
+        #expect(cycle.run(nil).ops.isEmpty)
         var partial = Lab.network
         partial.enis[1].completeness = .incomplete(reason: "private-ipv4s: 404")
-        #expect(cycle.run(partial).ops.isEmpty)
-        let plan = cycle.run(Lab.network)
+        let plan = cycle.run(partial)
         #expect(plan.ops.count == 6)
         #expect(plan.ops.allSatisfy { if case .removeRule = $0.op { $0.reason.contains("gone") } else { false } })
     }
