@@ -25,7 +25,6 @@ let package = Package(
         // No traits: the default JSON trait (and YAML) link full Foundation + ICU, +46 MB and
         // +8 MiB RSS (docs/design.md §6a). The environment-file provider needs none of them.
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
-        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -72,13 +71,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Configuration: the keys, the environment file, durations, the loader. A library so that
+        // the fuzz target and the unit tests reach what the executable uses.
+        .target(
+            name: "Settings",
+            dependencies: [
+                "Agent", "Metadata", "Reconcile",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "eni-agent",
             dependencies: [
-                "Agent", "Model", "Metadata", "Reconcile", "Systemd",
+                "Agent", "Model", "Metadata", "Reconcile", "Settings", "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -122,6 +130,14 @@ let package = Package(
             name: "ReconcileTests",
             dependencies: [
                 "Reconcile", "Model", .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // Every reader of outside input on its own: configuration, durations, the state file.
+        .testTarget(
+            name: "InputTests",
+            dependencies: [
+                "Settings", "Agent", "Metadata", "Model", "Reconcile",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import FoundationEssentials
 import Logging
+import Settings
 import Systemd
 
 /// Options every subcommand shares.
@@ -28,9 +29,9 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Loads the configuration, or exits 78 naming the key and value.
-    func load() async throws -> AgentConfig {
+    func load() throws -> AgentConfig {
         do {
-            return try await loader.load()
+            return try loader.load()
         } catch {
             bootstrapLogging(level: .info)
             Logger(label: "eni-agent").error("bad configuration: \(error)")

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Logging
 import Model
 import Reconcile
+import Settings
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,13 +29,13 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try await common.load()
+        let config = try common.load()
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "eni-agent")
         if sync {
             try await runOnce(config: config, logger: logger)
         } else {
-            try await Daemon.run(config: config, logger: logger, reload: { try await common.loader.load() })
+            try await Daemon.run(config: config, logger: logger, reload: { try common.loader.load() })
         }
     }
 

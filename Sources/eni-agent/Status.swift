@@ -14,7 +14,7 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let config = try await common.load()
+        let config = try common.load()
         bootstrapLogging(level: config.logLevel)
         let report: StatusReport
         do {
