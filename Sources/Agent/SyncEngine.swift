@@ -47,17 +47,23 @@ public actor SyncEngine {
         store = StateStore(directory: config.stateDirectory)
     }
 
-    /// Loads the ownership record left by an earlier run. A state file that cannot be read is
-    /// reported and ignored: kernel marks (protocol 233) still identify what the agent owns.
+    /// Loads the ownership record left by an earlier run. A damaged state file is reported once,
+    /// here, with what was dropped; what validated is used, and the first sync replaces the file
+    /// (docs/design.md §4.8). One that cannot be read at all is reported and ignored: kernel marks
+    /// (protocol 233) still identify what the agent owns.
     public func restoreState() {
         do {
-            if let state = try store.load() {
-                ownership = state.ownership
-                cachedNetwork = state.network
-                // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
-                // continue across runs: every oneshot `--sync` would otherwise be #1.
-                syncCount = max(syncCount, state.lastSync?.id ?? 0)
+            guard let file = try store.read() else { return }
+            if !file.problems.isEmpty {
+                let shown = file.problems.prefix(5).joined(separator: "; ") + (file.problems.count > 5 ? "; and \(file.problems.count - 5) more" : "")
+                logger.warning("state file \(store.path) is damaged; using what validated (\(file.state.ownership.addresses.count) owned addresses), the next sync replaces it: \(shown)")
             }
+            let state = file.state
+            ownership = state.ownership
+            cachedNetwork = state.network
+            // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
+            // continue across runs: every oneshot `--sync` would otherwise be #1.
+            syncCount = max(syncCount, state.lastSync?.id ?? 0)
         } catch {
             logger.warning("state file \(store.path) unreadable, starting with an empty ownership record: \(error)")
         }

@@ -126,7 +126,7 @@ public struct ConfigLoader: Sendable {
         }
         let ignored = value(.ignoreInterfaces).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         config.plan = PlanConfig(scheme: scheme, ipv6: try bool(.ipv6), bringUpLinks: try bool(.bringUpLinks),
-                                 removalGrace: try integer(.removalGrace, 1...1000), ignored: InterfaceMatcher(ignored))
+                                 removalGrace: try integer(.removalGrace, AgentConfig.removalGraceRange), ignored: InterfaceMatcher(ignored))
         config.cleanupOnStop = try bool(.cleanupOnStop)
         guard let level = Logger.Level(rawValue: value(.logLevel).lowercased()) else {
             throw fail(.logLevel, "must be one of trace, debug, info, notice, warning, error, critical")
