@@ -132,14 +132,23 @@ let package = Package(
                 "Reconcile", "Model", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        // Every reader of outside input on its own: configuration, durations, the state file.
+        // Every reader of outside input on its own: configuration, durations, the state file,
+        // and the fuzz corpus replayed.
         .testTarget(
             name: "InputTests",
             dependencies: [
-                "Settings", "Agent", "Metadata", "Model", "Reconcile",
+                "Settings", "Agent", "Metadata", "Model", "Reconcile", "FuzzTargets",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // The fuzz targets (Tests/Fuzz/FuzzTargets) and the libFuzzer binary that runs them
+        // (scripts/fuzz builds it with --sanitize=fuzzer; plainly built it replays inputs).
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Settings", "Agent", "Metadata", "Model", "Reconcile"],
+            path: "Tests/Fuzz/FuzzTargets"
+        ),
+        .executableTarget(name: "eni-agent-fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]

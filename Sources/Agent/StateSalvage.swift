@@ -15,10 +15,10 @@ public struct StateFileContents: Sendable {
 /// kept or dropped on its own, so a damaged record costs only itself; the cached metadata read
 /// and the last sync are kept whole or dropped. The file is JSON written by this agent (through a
 /// renamed temporary file, so never torn): text that is not JSON at all yields nothing.
-enum StateSalvage {
+public enum StateSalvage {
     /// Records kept at most: what the metadata limits allow, with room for each address's two
     /// rules and an ENI's routes among the removal counts.
-    static let maxAddresses = MetadataLimits.enis * (MetadataLimits.ipv4sPerENI + MetadataLimits.ipv6sPerENI)
+    public static let maxAddresses = MetadataLimits.enis * (MetadataLimits.ipv4sPerENI + MetadataLimits.ipv6sPerENI)
     static let maxRemovalCounts = 4 * maxAddresses
     /// Sync ids stay exact in every JSON reader (jq's numbers are doubles).
     static let maxSyncID = 1 << 53
@@ -26,7 +26,7 @@ enum StateSalvage {
     /// What a file that yields nothing gives: no records, no cached read, no last sync.
     static let nothing = PersistedState(updatedAt: "unknown", pid: 0, ownership: Ownership(), network: nil, lastSync: nil)
 
-    static func salvage(_ text: String) -> StateFileContents {
+    public static func salvage(_ text: String) -> StateFileContents {
         var problems: [String] = []
         let raw: RawState
         do {
@@ -61,7 +61,7 @@ enum StateSalvage {
         let network = take("network", raw.network, optional: true, networkProblem)
         let lastSync = take("lastSync", raw.lastSync, optional: true, syncProblem)
         let state = PersistedState(updatedAt: updatedAt, pid: pid, ownership: ownership, network: network, lastSync: lastSync)
-        return StateFileContents(state: state, problems: problems)
+        return StateFileContents(state: state, problems: problems.map { ShownText.of($0, limit: 400) })
     }
 
     private static func salvageOwnership(_ raw: RawOwnership?, _ problems: inout [String]) -> Ownership {

@@ -18,18 +18,8 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
-        if let value { return "\(key)=\(Self.shown(value)): \(problem)" }
-        return "\(key): \(problem)"
-    }
-
-    /// At most 200 characters, control characters escaped: the line that names a bad value
-    /// must not break the log line it is in.
-    static func shown(_ value: String) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars.prefix(200) {
-            out += scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
-        }
-        return value.unicodeScalars.count > 200 ? out + "…" : out
+        if let value { return "\(ShownText.of(key))=\(ShownText.of(value)): \(problem)" }
+        return "\(ShownText.of(key)): \(problem)"
     }
 }
 
@@ -79,7 +69,7 @@ public struct ConfigLoader: Sendable {
         // No value has a use for one, and a NUL would cut a glob or a path short where C reads it.
         for setting in Setting.allCases {
             if let c = value(setting).unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
-                throw fail(setting, "contains the control character \(c.escaped(asASCII: true))")
+                throw fail(setting, "contains the control character \(ShownText.of(String(c)))")
             }
         }
         func bool(_ s: Setting) throws(ConfigError) -> Bool {

@@ -39,4 +39,15 @@ import Testing
             return text.hasPrefix(Self.path + at) && text.contains(problem)
         }
     }
+
+    /// Found by the fuzzer (env-file): the key of an unknown-key error is the file's own text,
+    /// and a NUL or an escape in it made the journal show the message as a blob.
+    @Test func anErrorShowsTheFilesTextWithControlCharactersEscaped() {
+        #expect {
+            try EnvironmentFile.parse("ENI\0AGENT_IPV6\u{1B}=false", path: Self.path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("ENI\\0AGENT_IPV6\\u{1B}") && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        }
+    }
 }

@@ -137,4 +137,14 @@ import Testing
         let contents = StateSalvage.salvage(try Self.encoded(escaped))
         #expect(contents.state.lastSync == nil && contents.problems.count == 1, "\(contents.problems)")
     }
+
+    /// Found by the fuzzer (state-file): a problem quoted the file's text, control characters
+    /// and all, into the warning.
+    @Test func aProblemShowsTheFilesTextWithControlCharactersEscaped() throws {
+        var state = Self.sample
+        state.network!.enis[1].id = "eni-\u{7F}\u{1B}[2J"
+        let problems = StateSalvage.salvage(try Self.encoded(state)).problems
+        #expect(problems.count == 1 && problems[0].contains("eni-\\u{7F}\\u{1B}[2J"), "\(problems)")
+        #expect(!problems.joined().unicodeScalars.contains { $0.properties.generalCategory == .control })
+    }
 }
