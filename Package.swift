@@ -40,6 +40,11 @@ let package = Package(
             providers: [.apt(["libsystemd-dev"]), .yum(["systemd-devel"])]
         ),
 
+        // glibc > 2.28 symbols the static Swift runtime and libstdc++ take, implemented here so
+        // that the release binary runs on glibc 2.28 (README.md, "Where it runs"). Linked into
+        // both executables (no module imports it); its symbols are hidden, never exported.
+        .target(name: "CGlibcCompat"),
+
         // Plain values shared by every module; imports nothing.
         .target(name: "Model", swiftSettings: strict),
 
@@ -85,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "eni-agent",
             dependencies: [
-                "Agent", "Model", "Metadata", "Reconcile", "Settings", "Systemd",
+                "Agent", "Model", "Metadata", "Reconcile", "Settings", "Systemd", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "imds-sim",
             dependencies: [
-                "IMDSSim",
+                "IMDSSim", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -132,6 +137,17 @@ let package = Package(
                 "Reconcile", "Model", .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // The sync cycle and the daemon loop against in-memory fakes of the kernel, the
+        // metadata service and systemd: no root, no namespaces, seconds.
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "Model", "Metadata", "Reconcile", "eni-agent",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
         // Every reader of outside input on its own: configuration, durations, the state file,
         // and the fuzz corpus replayed.
         .testTarget(
@@ -153,7 +169,11 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]
         ),
-        // Namespaces, links and processes for the root integration tests; tests only.
+        .testTarget(name: "GlibcCompatTests", dependencies: ["CGlibcCompat", "CGlibcCompatProbes"]),
+        // Namespaces, links and processes for the root integration tests; tests only. Regular
+        // targets, so `swift build` compiles them too, also with --static-swift-stdlib, whose
+        // SDK has no Testing module: TestSupport imports it only `#if canImport(Testing)`.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "CGlibcCompatProbes", dependencies: ["CGlibcCompat"], path: "Tests/CGlibcCompatProbes"),
     ]
 )

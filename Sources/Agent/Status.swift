@@ -8,6 +8,9 @@ public import Reconcile
 /// says (ownership, the last metadata read, the last sync). Needs no daemon and no privileges.
 public struct StatusReport: Sendable, Codable {
     public var stateFile: String
+    /// Why the state file could not be read (it exists but is unreadable or malformed): the
+    /// report then knows ownership from kernel marks only.
+    public var stateError: String?
     public var updatedAt: String?
     public var pid: Int32?
     /// Whether the process that last wrote the state file is still alive.
@@ -116,7 +119,9 @@ public struct StatusReport: Sendable, Codable {
     /// The human form: one block per ENI, one line per address.
     public var text: String {
         var lines: [String] = []
-        if let updatedAt, let pid {
+        if let stateError {
+            lines.append("state \(stateFile) unreadable: \(stateError); ownership below is from kernel marks only")
+        } else if let updatedAt, let pid {
             lines.append("state \(stateFile), written \(updatedAt) by pid \(pid)\(writerRunning ? " (running)" : " (not running)")")
         } else {
             lines.append("state \(stateFile): none yet (eni-agent has not synced since boot)")

@@ -3,23 +3,24 @@ import Glibc
 #endif
 public import Logging
 public import Metadata
-public import Model
-public import Netlink
+import Model
 import Reconcile
 
 /// One sync cycle, shared by `--sync` and the daemon: read metadata (or take the cached read),
 /// read the kernel, plan, apply, record ownership, persist, report.
 public actor SyncEngine {
     public private(set) var config: AgentConfig
-    let netlink: NetlinkClient
-    private var metadata: MetadataClient
+    let kernel: any KernelNetwork
+    private var metadata: any MetadataSource
+    private let makeMetadata: @Sendable (MetadataConfiguration) -> any MetadataSource
     let store: StateStore
-    private var logger: Logger
-    private var ownership = Ownership()
-    private var cachedNetwork: InstanceNetwork?
+    /// Where the state file is written (its fsync blocks); nil: wherever the caller runs.
+    private let io: (any TaskExecutor)?
+    var logger: Logger
+    var ownership = Ownership()
+    var cachedNetwork: InstanceNetwork?
     private var syncCount = 0
-    private var lastNotes: Set<String> = []
-    private var lastDiagnostics: Set<String> = []
+    var logged = OnceLog()
     /// The last plan that changed nothing, with what it was computed from. The planner is a pure
     /// function: the same metadata, kernel, ownership and configuration give the same plan, so a
     /// quiet poll that finds all four unchanged reuses it (comparing them costs a tenth of
@@ -39,10 +40,15 @@ public actor SyncEngine {
         case cache
     }
 
-    public init(config: AgentConfig, netlink: NetlinkClient, metadata: MetadataClient, logger: Logger) {
+    /// `makeMetadata` builds the metadata source for a configuration, now and after a reload.
+    public init(config: AgentConfig, kernel: any KernelNetwork,
+                metadata makeMetadata: @escaping @Sendable (MetadataConfiguration) -> any MetadataSource,
+                io: (any TaskExecutor)? = nil, logger: Logger) {
         self.config = config
-        self.netlink = netlink
-        self.metadata = metadata
+        self.kernel = kernel
+        self.makeMetadata = makeMetadata
+        metadata = makeMetadata(config.metadata)
+        self.io = io
         self.logger = logger
         store = StateStore(directory: config.stateDirectory)
     }
@@ -51,9 +57,10 @@ public actor SyncEngine {
     /// here, with what was dropped; what validated is used, and the first sync replaces the file
     /// (docs/design.md §4.8). One that cannot be read at all is reported and ignored: kernel marks
     /// (protocol 233) still identify what the agent owns.
-    public func restoreState() {
+    public func restoreState() async {
+        let store = store
         do {
-            guard let file = try store.read() else { return }
+            guard let file = try await withTaskExecutorPreference(io, isolation: nil, operation: { try store.read() }) else { return }
             if !file.problems.isEmpty {
                 let shown = file.problems.prefix(5).joined(separator: "; ") + (file.problems.count > 5 ? "; and \(file.problems.count - 5) more" : "")
                 logger.warning("state file \(store.path) is damaged; using what validated (\(file.state.ownership.addresses.count) owned addresses), the next sync replaces it: \(shown)")
@@ -69,16 +76,13 @@ public actor SyncEngine {
         }
     }
 
-    /// A reload: the next cycle plans with the new configuration.
-    public func update(config newConfig: AgentConfig, logLevel: Logger.Level) {
+    /// A reload: the next cycle plans with the new configuration and reads through a new
+    /// metadata source (the endpoint or token mode may have changed; its caches start afresh).
+    public func update(config newConfig: AgentConfig) async {
         config = newConfig
-        logger.logLevel = logLevel
-    }
-
-    /// Swaps in a metadata client built for a new endpoint or token mode; closes the old one.
-    public func replaceMetadata(_ client: MetadataClient) async {
+        logger.logLevel = newConfig.logLevel
         let old = metadata
-        metadata = client
+        metadata = makeMetadata(newConfig.metadata)
         await old.shutdown()
     }
 
@@ -90,106 +94,86 @@ public actor SyncEngine {
 
     public func sync(from source: Source = .metadata, dryRun: Bool = false) async -> SyncReport {
         syncCount += 1
-        let id = syncCount
-        let clock = ContinuousClock()
-        let started = clock.now
-        var log = logger
-        log[metadataKey: "sync_id"] = "\(id)"
-
-        // Metadata.
-        var network: InstanceNetwork?
-        var outcome: MetadataOutcome
-        var requests = 0
-        switch source {
-        case .cache:
-            network = cachedNetwork?.markedIncomplete(reason: "re-planned from the cached metadata read")
-            outcome = .cached
-        case .metadata:
-            do {
-                let read = try await metadata.read()
-                requests = read.requests
-                logDiagnostics(read.diagnostics, log: log)
-                network = read.network
-                cachedNetwork = read.network
-                let reasons = read.network.enis.compactMap { eni -> String? in
-                    if case .incomplete(let reason) = eni.completeness { return "\(eni.id ?? eni.mac.description): \(reason)" }
-                    return nil
-                }
-                outcome = reasons.isEmpty ? .complete : .incomplete(reasons: reasons)
-            } catch {
-                if Task.isCancelled {
-                    // The daemon is stopping: a read cut short is no reason to touch the kernel.
-                    return SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
-                                      metadata: .unavailable(reason: "cancelled"), metadataRequests: 0, dryRun: dryRun, plan: [],
-                                      results: [], notes: [], managed: [], kernelError: nil)
-                }
-                network = cachedNetwork?.markedIncomplete(reason: "metadata unavailable")
-                outcome = .unavailable(reason: "\(error)")
-            }
-        }
-
-        var phases = SyncReport.Phases()
-        var mark = started
-        func lap() -> Double {
-            let now = clock.now
-            defer { mark = now }
-            return mark.duration(to: now).milliseconds
-        }
-        phases.metadata = lap()
-
-        // Kernel.
+        var cycle = Cycle(id: syncCount, dryRun: dryRun, logger: logger)
+        guard let read = await readMetadata(source, &cycle) else { return cycle.report(.unavailable(reason: "cancelled")) }
         let actual: KernelState
         do {
-            actual = try await netlink.snapshot()
+            actual = try await kernel.snapshot()
         } catch {
-            log.error("cannot read the kernel's network state: \(error); nothing changed")
-            return finish(SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
-                                     metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: [], results: [],
-                                     notes: [], managed: [], kernelError: "\(error)"), network: network, log: log)
+            cycle.log.error("cannot read the kernel's network state: \(error); nothing changed")
+            return await finish(cycle.report(read.outcome, kernelError: "\(error)"), network: read.network, log: cycle.log)
         }
+        cycle.phases.kernelRead = cycle.lap()
+        let plan = plan(read.network, actual)
+        cycle.phases.plan = cycle.lap()
+        logged.notes(plan.notes, log: cycle.log)
+        let results = dryRun ? [] : await apply(plan, on: actual, &cycle)
+        if results.isEmpty { cycle.phases.apply = cycle.lap() }
 
-        phases.kernelRead = lap()
-        let plan: Plan
-        if let quiet = quietPlan, quiet.owned == ownership, quiet.config == config.plan, quiet.network == network,
-           quiet.actual == actual {
-            plan = quiet.plan
-        } else {
-            plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
-            // Only a fixed point is reused: no ops, and the ownership record (grace counters
-            // included) comes out as it went in.
-            quietPlan = plan.ops.isEmpty && plan.ownership == ownership ? (network, actual, ownership, config.plan, plan) : nil
-        }
-        phases.plan = lap()
-        if case .complete = outcome, !plan.removalsAllowed {
-            // The planner found a problem the metadata client did not (a rejected value).
-            outcome = .incomplete(reasons: plan.notes.filter { $0.level == .warning }.map(\.message))
-        }
-        logNotes(plan.notes, log: log)
-
-        var results: [OpResult] = []
-        if !dryRun && !plan.ops.isEmpty {
-            results = await netlink.apply(plan.ops.map(\.op))
-            phases.apply = lap()
-            let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
-                                  uniquingKeysWith: { first, _ in first })
-            ownership = plan.ownership.recording(results, macs: macs)
-            for (planned, result) in zip(plan.ops, results) { ChangeLog.log(planned, result.outcome, to: log) }
-        } else if !dryRun {
-            ownership = plan.ownership
-        }
-
-        if results.isEmpty { phases.apply = lap() } else { phases.log = lap() }
-        var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
-                                metadata: outcome, metadataRequests: requests, dryRun: dryRun, plan: plan.ops,
-                                results: results, notes: plan.notes, managed: plan.managed, kernelError: nil)
-        report.unlistedNICs = Self.unlistedNICs(actual, network, config.plan)
-        report.phases = phases
-        report = finish(report, network: network, log: log)
-        report.phases.persist = lap()
+        var report = cycle.report(read.outcome.confirmed(by: plan), plan: plan, results: results)
+        report.unlistedNICs = Self.unlistedNICs(actual, read.network, config.plan)
+        report = await finish(report, network: read.network, log: cycle.log)
+        report.phases.persist = cycle.lap()
         return report
     }
 
-    private func finish(_ report: SyncReport, network: InstanceNetwork?, log: Logger) -> SyncReport {
+    /// What one cycle's metadata side gave: the network to plan with and how the read went.
+    struct Read {
+        var network: InstanceNetwork?
+        var outcome: MetadataOutcome
+    }
+
+    /// The metadata read, or the cached read re-planned; nil when the read was cancelled (the
+    /// daemon is stopping: a read cut short is no reason to touch the kernel).
+    private func readMetadata(_ source: Source, _ cycle: inout Cycle) async -> Read? {
+        defer { cycle.phases.metadata = cycle.lap() }
+        if source == .cache {
+            return Read(network: cachedNetwork?.markedIncomplete(reason: "re-planned from the cached metadata read"), outcome: .cached)
+        }
+        do {
+            let read = try await metadata.read()
+            cycle.requests = read.requests
+            logged.diagnostics(read.diagnostics, log: cycle.log)
+            cachedNetwork = read.network
+            return Read(network: read.network, outcome: MetadataOutcome(read.network))
+        } catch {
+            if Task.isCancelled { return nil }
+            return Read(network: cachedNetwork?.markedIncomplete(reason: "metadata unavailable"), outcome: .unavailable(reason: "\(error)"))
+        }
+    }
+
+    /// The planner's answer, or the last quiet plan when nothing it depends on changed.
+    private func plan(_ network: InstanceNetwork?, _ actual: KernelState) -> Plan {
+        if let quiet = quietPlan, quiet.owned == ownership, quiet.config == config.plan, quiet.network == network,
+           quiet.actual == actual {
+            return quiet.plan
+        }
+        let plan = Reconcile.plan(desired: network, actual: actual, owned: ownership, config: config.plan)
+        // Only a fixed point is reused: no ops, and the ownership record (grace counters
+        // included) comes out as it went in.
+        quietPlan = plan.ops.isEmpty && plan.ownership == ownership ? (network, actual, ownership, config.plan, plan) : nil
+        return plan
+    }
+
+    /// Applies the plan's ops, records what the agent now owns, and logs each change.
+    private func apply(_ plan: Plan, on actual: KernelState, _ cycle: inout Cycle) async -> [OpResult] {
+        guard !plan.ops.isEmpty else {
+            ownership = plan.ownership
+            return []
+        }
+        let results = await kernel.apply(plan.ops.map(\.op))
+        cycle.phases.apply = cycle.lap()
+        let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
+                              uniquingKeysWith: { first, _ in first })
+        ownership = plan.ownership.recording(results, macs: macs)
+        for (planned, result) in zip(plan.ops, results) { ChangeLog.log(planned, result.outcome, to: cycle.log) }
+        cycle.phases.log = cycle.lap()
+        return results
+    }
+
+    /// Records the report and writes the state file when what it holds changed (or once a
+    /// minute), on the blocking thread.
+    private func finish(_ report: SyncReport, network: InstanceNetwork?, log: Logger) async -> SyncReport {
         lastReport = report
         log.debug("sync #\(report.id): \(report.summary) in \(Int(report.durationMilliseconds)) ms, \(report.metadataRequests) metadata requests")
         guard !report.dryRun else { return report }
@@ -204,76 +188,67 @@ public actor SyncEngine {
         }
         let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: ownership,
                                    network: recorded, lastSync: SyncSummary(report))
+        let store = store
         do {
-            try store.save(state)
+            try await withTaskExecutorPreference(io, isolation: nil) { try store.save(state) }
             persisted = (ownership, recorded, report.metadata, report.exitCode, now)
         } catch {
             log.warning("cannot write the state file \(store.path): \(error); ownership of addresses rests on kernel marks until it can")
         }
         return report
     }
+}
 
-    /// Like plan notes, a metadata problem is logged when it appears, not on every poll while
-    /// it lasts (a malformed key would otherwise log 8,640 warnings a day). A key that answered
-    /// after retries is not a problem with the data: info, not warning.
-    private func logDiagnostics(_ diagnostics: [MetadataDiagnostic], log: Logger) {
-        func identity(_ d: MetadataDiagnostic) -> String { "\(d.mac?.description ?? "-")/\(d.key)=\(d.value)" }
-        for diagnostic in diagnostics where !lastDiagnostics.contains(identity(diagnostic)) {
-            var fields: Logger.Metadata = ["key": "\(diagnostic.key)"]
-            if let mac = diagnostic.mac { fields["eni_mac"] = "\(mac)" }
-            let subject = diagnostic.value.isEmpty ? "metadata \(diagnostic.key)" : "metadata \(diagnostic.key) = \(diagnostic.value)"
-            if diagnostic.value.isEmpty && diagnostic.problem.hasPrefix("answered after") {
-                log.info("\(subject): \(diagnostic.problem)", metadata: fields)
-            } else {
-                log.warning("\(subject): \(diagnostic.problem)", metadata: fields)
-            }
+/// One cycle's identity, logger and stopwatch.
+struct Cycle {
+    let id: Int
+    let dryRun: Bool
+    var log: Logger
+    let clock = ContinuousClock()
+    let started: ContinuousClock.Instant
+    private var mark: ContinuousClock.Instant
+    var phases = SyncReport.Phases()
+    var requests = 0
+
+    init(id: Int, dryRun: Bool, logger: Logger) {
+        self.id = id
+        self.dryRun = dryRun
+        log = logger
+        log[metadataKey: "sync_id"] = "\(id)"
+        started = clock.now
+        mark = started
+    }
+
+    /// Milliseconds since the last lap.
+    mutating func lap() -> Double {
+        let now = clock.now
+        defer { mark = now }
+        return mark.duration(to: now).milliseconds
+    }
+
+    func report(_ metadata: MetadataOutcome, plan: Plan? = nil, results: [OpResult] = [], kernelError: String? = nil) -> SyncReport {
+        var report = SyncReport(id: id, startedAt: WallClock.now(), durationMilliseconds: started.duration(to: clock.now).milliseconds,
+                                metadata: metadata, metadataRequests: requests, dryRun: dryRun, plan: plan?.ops ?? [],
+                                results: results, notes: plan?.notes ?? [], managed: plan?.managed ?? [], kernelError: kernelError)
+        report.phases = phases
+        return report
+    }
+}
+
+extension MetadataOutcome {
+    /// How a read that returned went: complete only if every ENI was.
+    init(_ network: InstanceNetwork) {
+        let reasons = network.enis.compactMap { eni -> String? in
+            if case .incomplete(let reason) = eni.completeness { return "\(eni.id ?? eni.mac.description): \(reason)" }
+            return nil
         }
-        lastDiagnostics = Set(diagnostics.map(identity))
+        self = reasons.isEmpty ? .complete : .incomplete(reasons: reasons)
     }
 
-    /// `net.ipv4.conf.<link>.promote_secondaries`, read in this process's network namespace.
-    static func promotesSecondaries(_ ifname: String) -> Bool {
-        guard !ifname.contains("/"), !ifname.isEmpty,
-              let value = try? TextFile.read("/proc/sys/net/ipv4/conf/\(ifname)/promote_secondaries") else { return false }
-        return value.hasPrefix("1")
-    }
-
-    /// Notes are logged when they first appear, not every cycle: a daemon that polls every 10 s
-    /// must not repeat the same warning 8,640 times a day.
-    private func logNotes(_ notes: [PlanNote], log: Logger) {
-        let current = Set(notes.map(\.message))
-        for note in notes where !lastNotes.contains(note.message) {
-            var fields: Logger.Metadata = [:]
-            if let eni = note.eni {
-                if let id = eni.id { fields["eni_id"] = "\(id)" }
-                fields["eni_mac"] = "\(eni.mac)"
-                if let name = eni.ifname { fields["ifname"] = "\(name)" }
-            }
-            switch note.level {
-            case .warning: log.warning("\(note.message)", metadata: fields)
-            case .info: log.info("\(note.message)", metadata: fields)
-            }
-        }
-        lastNotes = current
-    }
-
-    /// Removes everything the agent owns (ENI_AGENT_CLEANUP_ON_STOP): the plan for "no ENI
-    /// wants anything", with removals allowed at once.
-    public func cleanUp() async -> [OpResult] {
-        guard let actual = try? await netlink.snapshot(), let primary = cachedNetwork?.primaryMAC else { return [] }
-        var config = self.config.plan
-        config.removalGrace = 1
-        let empty = InstanceNetwork(primaryMAC: primary, enis: [ENI(mac: primary)])
-        let plan = Reconcile.plan(desired: empty, actual: actual, owned: ownership, config: config)
-        var log = logger
-        log[metadataKey: "sync_id"] = "cleanup"
-        // The planner orders the removals and holds back one that would take another address
-        // with it (promote_secondaries off): its warning is among the notes.
-        let removals = plan.ops.filter(\.op.isRemoval)
-        for note in plan.notes where note.level == .warning { log.warning("\(note.message)") }
-        let results = await netlink.apply(removals.map(\.op))
-        for (planned, result) in zip(removals, results) { ChangeLog.log(planned, result.outcome, to: log) }
-        return results
+    /// A complete read the planner found a problem in (a rejected value) is incomplete.
+    func confirmed(by plan: Plan) -> MetadataOutcome {
+        guard case .complete = self, !plan.removalsAllowed else { return self }
+        return .incomplete(reasons: plan.notes.filter { $0.level == .warning }.map(\.message))
     }
 }
 

@@ -8,7 +8,7 @@ import TestSupport
     /// A poll far away, so that anything that happens within a test comes from kernel events.
     static let quietPoll = ["ENI_AGENT_POLL_INTERVAL": "60s"]
 
-    @Test func anOwnedAddressDeletedIsRestoredWithinOneSecondWithoutAMetadataRead() async throws {
+    @Test func anOwnedAddressDeletedIsRestoredWithoutAMetadataRead() async throws {
         let run = try await DaemonLab.start(environment: Self.quietPoll)
         defer { run.destroy() }
         guard await run.waitReady() != nil else { return }
@@ -22,7 +22,7 @@ import TestSupport
         for i in 0..<10 {
             let (link, address) = victims[i % victims.count]
             try run.lab.ecs.ip("addr", "del", address, "dev", link)
-            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(10)) {
+            let restored = await eventually(timeout: .seconds(30), every: .milliseconds(10)) {
                 (try? run.lab.addresses(link).contains(address)) ?? false
             }
             #expect(restored, "\(address) on \(link) not restored\n\(run.diagnostics)")
@@ -30,7 +30,8 @@ import TestSupport
         #expect(try run.lab.metadataRequests() == requestsBefore, "a restore read the metadata service")
         // Between the kernel's deletion event and its addition event, as `ip monitor` saw them.
         let measured = victims.flatMap { link, address in monitor.restoreLatencies(" \(link)    inet\(address.contains(":") ? "6" : "") \(address) ") }
-        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil && $0! <= .seconds(1) }, "\(measured)\n\(monitor.events)")
+        // Every deletion has its restore; how long it took is printed (scripts/bench measures it).
+        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil }, "\(measured)\n\(monitor.events)")
         let latencies = measured.compactMap { $0 }
         report("deleted address -> restored (kernel event to kernel event): median \(median(latencies).ms) ms, max \(latencies.max()!.ms) ms over \(latencies.count) (\(latencies.map(\.ms)) ms)")
 
@@ -43,7 +44,7 @@ import TestSupport
         #expect(restore.fields["sync_id"].flatMap(Int.init).map { $0 > 1 } == true, "\(restore)")
     }
 
-    @Test func anOwnedRuleDeletedIsRestoredWithinOneSecondWithoutAMetadataRead() async throws {
+    @Test func anOwnedRuleDeletedIsRestoredWithoutAMetadataRead() async throws {
         let run = try await DaemonLab.start(environment: Self.quietPoll)
         defer { run.destroy() }
         guard await run.waitReady() != nil else { return }
@@ -60,7 +61,7 @@ import TestSupport
         for i in 0..<10 {
             let rule = rules[i % rules.count]
             try Command.check(["ip", "-n", run.lab.ecs.name] + rule.deleteArguments)
-            let restored = await eventually(timeout: .seconds(3), every: .milliseconds(10)) {
+            let restored = await eventually(timeout: .seconds(30), every: .milliseconds(10)) {
                 (try? Self.ownedRules(run.lab).contains(rule)) ?? false
             }
             #expect(restored, "\(rule) not restored\n\(run.diagnostics)")
@@ -68,7 +69,7 @@ import TestSupport
         #expect(try run.lab.metadataRequests() == requestsBefore, "a restore read the metadata service")
         // The two suppress rules print alike; each is deleted and restored before the next.
         let measured = Set(rules.map { "\($0.priority):\t\($0.line) " }).flatMap { monitor.restoreLatencies($0) }
-        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil && $0! <= .seconds(1) }, "\(measured)\n\(monitor.events)")
+        #expect(measured.count == 10 && measured.allSatisfy { $0 != nil }, "\(measured)\n\(monitor.events)")
         let latencies = measured.compactMap { $0 }
         report("deleted rule -> restored (kernel event to kernel event): median \(median(latencies).ms) ms, max \(latencies.max()!.ms) ms over \(latencies.count) (\(latencies.map(\.ms)) ms)")
     }
@@ -81,7 +82,7 @@ import TestSupport
         let requestsBefore = try run.lab.metadataRequests()
         // Down flushes the link's routes in every table (and its IPv6 addresses).
         try run.lab.ecs.ip("link", "set", "eth2", "down")
-        let back = await eventually(timeout: .seconds(2), every: .milliseconds(10)) {
+        let back = await eventually(timeout: .seconds(30), every: .milliseconds(10)) {
             (try? run.lab.kernelPicture()).map { $0.addresses == before.addresses && $0.routes == before.routes } ?? false
         }
         let after = try run.lab.kernelPicture()
@@ -90,46 +91,53 @@ import TestSupport
         #expect(try run.lab.metadataRequests() == requestsBefore)
     }
 
-    /// A read held up by the metadata service for 3 s while addresses are deleted under it: no
+    /// A read held up by the metadata service for 10 s while addresses are deleted under it: no
     /// second cycle starts meanwhile, and the events that came during the cycle make exactly
     /// one more. Judged from the engine's own log (each cycle ends with a debug line, and
-    /// every change names its cycle), not from timing, so a loaded machine cannot fake it.
+    /// every change names its cycle), not from timing: a SIGHUP after the restores is a marker
+    /// read, which is the cycle right after that one more.
     @Test func cyclesNeverOverlapAndEventsDuringACycleScheduleExactlyOneMore() async throws {
-        let run = try await DaemonLab.start(environment: Self.quietPoll.merging(["ENI_AGENT_LOG_LEVEL": "debug"]) { $1 })
+        // A request timeout longer than the delay: the read waits for the answer, no retry.
+        let run = try await DaemonLab.start(environment: Self.quietPoll.merging(["ENI_AGENT_LOG_LEVEL": "debug",
+                                                                                  "ENI_AGENT_IMDS_TIMEOUT": "15s"]) { $1 })
         defer { run.destroy() }
         guard await run.waitReady() != nil else { return }
         let macsPath = "/latest/meta-data/network/interfaces/macs/"
-        try run.lab.admin("PUT", "/_sim/faults", body: #"[{"path": "\#(macsPath)", "delayMs": 3000, "times": 1}]"#)
+        try run.lab.admin("PUT", "/_sim/faults", body: #"[{"path": "\#(macsPath)", "delayMs": 10000, "times": 1}]"#)
         let macsReads = { (try? run.lab.admin("GET", "/_sim/counters")).flatMap { text in
             ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]).flatMap { ($0["byPath"] as? [String: Int])?[macsPath] }
         } ?? 0 }
         let readsBefore = macsReads()
-        let slow = { Self.syncLines(run).first { $0.ms >= 2900 } }
+        let slow = { Self.syncLines(run).first { $0.ms >= 9900 } }
 
         // A new link is a reason for a metadata read (it may be an ENI being hot-plugged).
         try run.lab.ecs.ip("link", "add", "vtest0", "type", "veth", "peer", "name", "vtest1")
-        #expect(await eventually(timeout: .seconds(2), every: .milliseconds(10)) { macsReads() > readsBefore }, "\(run.diagnostics)")
+        #expect(await eventually(timeout: .seconds(30), every: .milliseconds(10)) { macsReads() > readsBefore }, "\(run.diagnostics)")
         let deleted = [("eth1", "192.168.1.212/24"), ("eth1", "192.168.1.213/24"), ("eth2", "192.168.1.222/24")]
         for (link, address) in deleted { try run.lab.ecs.ip("addr", "del", address, "dev", link) }
         // The scenario holds only if the slow cycle is still running now.
-        try #require(slow() == nil, "the machine took 3 s to delete three addresses")
+        try #require(slow() == nil, "the machine took 10 s to delete three addresses")
 
-        let restored = await eventually(timeout: .seconds(6), every: .milliseconds(10)) {
+        let restored = await eventually(timeout: .seconds(60), every: .milliseconds(10)) {
             deleted.allSatisfy { link, address in (try? run.lab.addresses(link).contains(address)) ?? false }
         }
         #expect(restored, "\(run.diagnostics)")
+        let slowCycle = try #require(slow(), "\(Self.syncLines(run))")
+        // The one more cycle has ended once the restores are in (or they were the slow one's).
+        #expect(await eventually(timeout: .seconds(30)) { Self.syncLines(run).contains { $0.id == slowCycle.id + 1 } }, "\(run.diagnostics)")
+        run.daemon.signal(SIGHUP)
+        #expect(await eventually(timeout: .seconds(30)) { !run.lines("notice", containing: "configuration reloaded").isEmpty
+            && Self.syncLines(run).contains { $0.id == slowCycle.id + 2 } }, "\(run.diagnostics)")
 
-        // Quiet now (the poll is a minute away): the cycles that ran are all there is.
-        try await Task.sleep(for: .seconds(1))
         let all = Self.syncLines(run)
-        let slowCycle = try #require(slow(), "\(all)")
-        let after = all.filter { $0.id > slowCycle.id }
         report("cycles: \(all.map(\.description)); the slow read's is #\(slowCycle.id)")
         // Cycles end in the order they start (each ends before the next begins)...
         #expect(all.map(\.id) == Array(1...all.count), "\(all)")
         #expect(slowCycle.requests > 0)
-        // ...and what happened during the slow one made exactly one more, from the cache.
-        #expect(after.count == 1 && after.first?.requests == 0, "\(after)\n\(run.diagnostics)")
+        // ...what happened during the slow one made exactly one more, from the cache, and the
+        // marker's read came right after it.
+        let after = all.filter { $0.id > slowCycle.id }
+        #expect(after.count == 2 && after.first?.requests == 0 && after.last?.requests ?? 0 > 0, "\(after)\n\(run.diagnostics)")
         // The deletions were put back by the slow cycle (its kernel read came after its metadata
         // read) or by the one after it: never by a cycle that ran alongside.
         let restores = run.lines("notice").filter { line in

@@ -278,7 +278,8 @@ final class KernelMonitor: @unchecked Sendable {
     private let process: BackgroundProcess
 
     struct Event: CustomStringConvertible {
-        /// Seconds since midnight (UTC or local: only differences matter).
+        /// Seconds on `ip -ts`'s clock (local wall-clock time, its date included: only
+        /// differences matter, and they hold across midnight).
         var at: Double
         var deleted: Bool
         var text: String
@@ -296,18 +297,29 @@ final class KernelMonitor: @unchecked Sendable {
         throw TestFailure("ip monitor did not start: \(process.stderr)")
     }
 
-    var events: [Event] {
-        process.stdout.split(separator: "\n").compactMap { line -> Event? in
-            guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
-            let stamp = line[line.index(after: line.startIndex)..<close]            // 2026-11-23T22:46:23.271660
-            guard let t = stamp.firstIndex(of: "T") else { return nil }
-            let parts = stamp[stamp.index(after: t)...].split(separator: ":")
-            guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]) else { return nil }
-            var text = line[line.index(after: close)...].drop { $0 == " " }
-            let deleted = text.hasPrefix("Deleted ")
-            if deleted { text = text.dropFirst("Deleted ".count) }
-            return Event(at: h * 3600 + m * 60 + s, deleted: deleted, text: String(text))
-        }
+    var events: [Event] { process.stdout.split(separator: "\n").compactMap(Self.event) }
+
+    /// One line of `ip -ts monitor`: `[2026-11-23T22:46:23.271660] Deleted 3: eth1    inet …`.
+    static func event(_ line: Substring) -> Event? {
+        guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
+        let stamp = line[line.index(after: line.startIndex)..<close]            // 2026-11-23T22:46:23.271660
+        let parts = stamp.split(whereSeparator: { "-T:".contains($0) })
+        guard parts.count == 6, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              let hour = Int(parts[3]), let minute = Int(parts[4]), let second = Double(parts[5]) else { return nil }
+        var text = line[line.index(after: close)...].drop { $0 == " " }
+        let deleted = text.hasPrefix("Deleted ")
+        if deleted { text = text.dropFirst("Deleted ".count) }
+        return Event(at: Self.seconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second),
+                     deleted: deleted, text: String(text))
+    }
+
+    /// A wall-clock date and time as seconds since 1970-01-01, the fields taken as they are
+    /// (as UTC), so that 23:59:59 and 00:00:01 of the next day are two seconds apart.
+    static func seconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Double) -> Double {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let whole = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
+        return whole.timeIntervalSince1970 + second
     }
 
     /// For every deletion of an object whose line contains `pattern`, the time until it was
@@ -321,11 +333,11 @@ final class KernelMonitor: @unchecked Sendable {
         }
     }
 
-    /// Now, on the scale of `Event.at`: wall-clock seconds since local midnight, as `ip -ts`
-    /// prints them.
+    /// Now, on the scale of `Event.at`: local wall-clock time, as `ip -ts` prints it.
     static var now: Double {
-        let parts = Calendar.current.dateComponents([.hour, .minute, .second, .nanosecond], from: Date())
-        return Double(parts.hour! * 3600 + parts.minute! * 60 + parts.second!) + Double(parts.nanosecond!) / 1e9
+        let parts = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute, .second, .nanosecond], from: Date())
+        return seconds(year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!,
+                       second: Double(parts.second!) + Double(parts.nanosecond!) / 1e9)
     }
 
     /// The first event at or after `time` whose line contains `pattern` (an addition, or with

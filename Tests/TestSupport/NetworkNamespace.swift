@@ -1,5 +1,9 @@
 import Foundation
+// `swift build` compiles this regular target in every configuration, and the static Swift SDK
+// (--static-swift-stdlib) has no Testing module: only the tests' builds see the trait below.
+#if canImport(Testing)
 import Testing
+#endif
 
 /// A network namespace of this test's own, removed (with every process in it) on `destroy()`.
 /// Names are unique per process and test, so tests run in parallel.
@@ -83,6 +87,7 @@ public enum Privileges {
     public static var canRunIntegration: Bool { isRoot || inCI }
 }
 
+#if canImport(Testing)
 extension Trait where Self == ConditionTrait {
     /// For tests that create namespaces and change the kernel.
     public static var requiresRoot: Self {
@@ -90,6 +95,7 @@ extension Trait where Self == ConditionTrait {
                  "needs root for network namespaces and CAP_NET_ADMIN; CI runs these as root (set CI=1 to force them)")
     }
 }
+#endif
 
 /// Where `swift build` put the executables: next to the test bundle.
 public enum BuildProducts {
