@@ -161,7 +161,17 @@ public actor SyncEngine {
             ownership = plan.ownership
             return []
         }
-        let results = await kernel.apply(plan.ops.map(\.op))
+        var results = await kernel.apply(plan.ops.map(\.op))
+        let lost = results.filter(\.outcome.isUnknown).count
+        if lost > 0 {
+            do {
+                results = try await kernel.settle(results)
+                let applied = results.filter { $0.outcome == .applied }.count
+                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow); read again, the kernel shows \(applied) applied and \(results.filter { !$0.outcome.succeeded }.count) failed")
+            } catch {
+                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow) and reading it again failed (\(error)): they count as failed and none is recorded as owned; the next sync sees what they did")
+            }
+        }
         cycle.phases.apply = cycle.lap()
         let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
                               uniquingKeysWith: { first, _ in first })
