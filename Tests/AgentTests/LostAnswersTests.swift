@@ -8,36 +8,14 @@ import Testing
 /// and only that, on a kernel that keeps no address marks (before Linux 6.1), where the record
 /// is the only evidence of ownership.
 @Suite struct LostAnswersTests {
-    final class Fixture: Sendable {
-        let kernel: FakeKernel
-        let metadata = ScriptedMetadata(.network(Sample.network()))
-        let log = RecordingLog()
-        let directory = NSTemporaryDirectory() + "eni-agent-tests-\(UUID().uuidString)"
-
-        init() {
-            kernel = FakeKernel(Sample.kernel(), marksAddresses: false)
-        }
-
-        func engine() -> SyncEngine {
-            var config = AgentConfig()
-            config.stateDirectory = directory
-            return SyncEngine(config: config, kernel: kernel, metadata: metadata.source(for:), logger: log.logger())
-        }
-
-        func recorded() throws -> Set<String> {
-            let state = try #require(try StateStore(directory: directory).load())
-            return Set(state.ownership.addresses.map(\.prefix.description))
-        }
-
-        deinit { try? FileManager.default.removeItem(atPath: directory) }
-    }
+    typealias Fixture = SyncEngineTests.Fixture
 
     static func addresses(_ kernel: KernelState, on ifname: String) -> Set<String> {
         Set(kernel.addresses.filter { $0.ifname == ifname }.map(\.prefix.description))
     }
 
     @Test func opsAppliedWhoseAnswersWereLostAreRecordedAsOwned() async throws {
-        let fixture = Fixture()
+        let fixture = Fixture(marksAddresses: false)
         let engine = fixture.engine()
         fixture.kernel.loseAnswers(applying: true)
         let report = await engine.sync()
@@ -59,7 +37,7 @@ import Testing
     }
 
     @Test func opsNotAppliedWhoseAnswersWereLostFailAndClaimNothing() async throws {
-        let fixture = Fixture()
+        let fixture = Fixture(marksAddresses: false)
         let engine = fixture.engine()
         fixture.kernel.loseAnswers(applying: false)
         let report = await engine.sync()
@@ -74,5 +52,13 @@ import Testing
         _ = await engine.sync()
         #expect(try !fixture.recorded().contains("10.0.0.12/24"))
         #expect(try fixture.recorded().contains("10.0.0.11/24"))
+    }
+}
+
+extension SyncEngineTests.Fixture {
+    /// The addresses the state file records as the agent's.
+    func recorded() throws -> Set<String> {
+        let state = try #require(try StateStore(directory: directory).load())
+        return Set(state.ownership.addresses.map(\.prefix.description))
     }
 }
