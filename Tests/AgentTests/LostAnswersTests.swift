@@ -10,10 +10,6 @@ import Testing
 @Suite struct LostAnswersTests {
     typealias Fixture = SyncEngineTests.Fixture
 
-    static func addresses(_ kernel: KernelState, on ifname: String) -> Set<String> {
-        Set(kernel.addresses.filter { $0.ifname == ifname }.map(\.prefix.description))
-    }
-
     @Test func opsAppliedWhoseAnswersWereLostAreRecordedAsOwned() async throws {
         let fixture = Fixture(marksAddresses: false)
         let engine = fixture.engine()
@@ -21,7 +17,7 @@ import Testing
         let report = await engine.sync()
         #expect(report.exitCode == 0 && report.failures.isEmpty, "\(report.summary) \(report.failures)")
         #expect(report.results.allSatisfy { $0.outcome == .applied }, "\(report.results.map(\.outcome))")
-        #expect(Self.addresses(fixture.kernel.current, on: "eth1") == ["10.0.0.11/24", "10.0.0.12/24"])
+        #expect(SyncEngineTests.addresses(fixture.kernel.current, on: "eth1") == ["10.0.0.11/24", "10.0.0.12/24"])
         let recorded = try fixture.recorded()
         #expect(recorded.isSuperset(of: ["10.0.0.11/24", "10.0.0.12/24", "10.0.0.21/24", "10.0.0.22/24"]), "\(recorded)")
         #expect(fixture.log.lines(.warning, containing: "answers to").count == 1)
@@ -33,7 +29,7 @@ import Testing
         fixture.metadata.script(.network(network))
         _ = await engine.sync()
         _ = await engine.sync()
-        #expect(!Self.addresses(fixture.kernel.current, on: "eth1").contains("10.0.0.12/24"))
+        #expect(!SyncEngineTests.addresses(fixture.kernel.current, on: "eth1").contains("10.0.0.12/24"))
     }
 
     @Test func opsNotAppliedWhoseAnswersWereLostFailAndClaimNothing() async throws {
