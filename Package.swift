@@ -25,7 +25,6 @@ let package = Package(
         // No traits: the default JSON trait (and YAML) link full Foundation + ICU, +46 MB and
         // +8 MiB RSS (docs/design.md §6a). The environment-file provider needs none of them.
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: []),
-        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -77,13 +76,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Configuration: the keys, the environment file, durations, the loader. A library so that
+        // the fuzz target and the unit tests reach what the executable uses.
+        .target(
+            name: "Settings",
+            dependencies: [
+                "Agent", "Metadata", "Reconcile",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "eni-agent",
             dependencies: [
-                "Agent", "Model", "Metadata", "Reconcile", "Systemd", "CGlibcCompat",
+                "Agent", "Model", "Metadata", "Reconcile", "Settings", "Systemd", "CGlibcCompat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -140,6 +148,23 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
+        // Every reader of outside input on its own: configuration, durations, the state file,
+        // and the fuzz corpus replayed.
+        .testTarget(
+            name: "InputTests",
+            dependencies: [
+                "Settings", "Agent", "Metadata", "Model", "Reconcile", "FuzzTargets",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        // The fuzz targets (Tests/Fuzz/FuzzTargets) and the libFuzzer binary that runs them
+        // (scripts/fuzz builds it with --sanitize=fuzzer; plainly built it replays inputs).
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Settings", "Agent", "Metadata", "Model", "Reconcile"],
+            path: "Tests/Fuzz/FuzzTargets"
+        ),
+        .executableTarget(name: "eni-agent-fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Model", "TestSupport", "eni-agent", "imds-sim"]

@@ -29,4 +29,9 @@ public struct AgentConfig: Sendable {
     }
 
     public var stateFile: String { stateDirectory + "/state.json" }
+
+    /// `ENI_AGENT_REMOVAL_GRACE`'s range.
+    public static let removalGraceRange = 1...1000
+    /// A removal count in the state file: the planner counts to one past the grace at most.
+    static var removalCountRange: ClosedRange<Int> { 1...(removalGraceRange.upperBound + 1) }
 }

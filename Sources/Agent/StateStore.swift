@@ -60,16 +60,31 @@ public struct StateStore: Sendable {
         path = directory + "/state.json"
     }
 
-    /// nil when there is no state file yet; throws when it exists but cannot be used (the
-    /// caller logs it and starts from an empty record: kernel marks still identify ownership).
-    public func load() throws -> PersistedState? {
+    /// nil when there is no state file yet. A file that is there but damaged is not an error:
+    /// what validates is returned with the list of what did not (`StateSalvage`). Throws only
+    /// when the file cannot be read at all (permissions, I/O).
+    public func read() throws(FileError) -> StateFileContents? {
         let text: String
         do {
             text = try TextFile.read(path)
         } catch where error.isNotFound {
             return nil
+        } catch where error.errno == EFBIG {
+            return StateFileContents(state: StateSalvage.nothing, problems: ["\(error): not read"])
         }
-        return try JSONDecoder().decode(PersistedState.self, from: Data(text.utf8))
+        return StateSalvage.salvage(text)
+    }
+
+    /// The state `read()` salvaged, without the list of problems.
+    public func load() throws(FileError) -> PersistedState? {
+        try read()?.state
+    }
+
+    /// Whether this process can keep the state file here: the directory exists (it is made if
+    /// missing) and may be written.
+    public func checkWritable() throws(FileError) {
+        try TextFile.makeDirectories(directory)
+        guard access(directory, W_OK | X_OK) == 0 else { throw FileError(path: directory, operation: "write to", errno: errno) }
     }
 
     public func save(_ state: PersistedState) throws {

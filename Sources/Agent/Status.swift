@@ -111,7 +111,7 @@ public struct StatusReport: Sendable, Codable {
         }
         let shared = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source == nil }
             .map { ($0.family == .v6 ? "-6 " : "") + Op.render($0) }
-        let running = state.map { kill($0.pid, 0) == 0 || errno == EPERM } ?? false
+        let running = state.map { $0.pid > 0 && (kill($0.pid, 0) == 0 || errno == EPERM) } ?? false
         return StatusReport(stateFile: stateFile, updatedAt: state?.updatedAt, pid: state?.pid, writerRunning: running,
                             lastSync: state?.lastSync, enis: enis, sharedRules: shared)
     }

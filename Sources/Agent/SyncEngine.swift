@@ -53,12 +53,19 @@ public actor SyncEngine {
         store = StateStore(directory: config.stateDirectory)
     }
 
-    /// Loads the ownership record left by an earlier run. A state file that cannot be read is
-    /// reported and ignored: kernel marks (protocol 233) still identify what the agent owns.
+    /// Loads the ownership record left by an earlier run. A damaged state file is reported once,
+    /// here, with what was dropped; what validated is used, and the first sync replaces the file
+    /// (docs/design.md §4.8). One that cannot be read at all is reported and ignored: kernel marks
+    /// (protocol 233) still identify what the agent owns.
     public func restoreState() async {
         let store = store
         do {
-            guard let state = try await withTaskExecutorPreference(io, isolation: nil, operation: { try store.load() }) else { return }
+            guard let file = try await withTaskExecutorPreference(io, isolation: nil, operation: { try store.read() }) else { return }
+            if !file.problems.isEmpty {
+                let shown = file.problems.prefix(5).joined(separator: "; ") + (file.problems.count > 5 ? "; and \(file.problems.count - 5) more" : "")
+                logger.warning("state file \(store.path) is damaged; using what validated (\(file.state.ownership.addresses.count) owned addresses), the next sync replaces it: \(shown)")
+            }
+            let state = file.state
             ownership = state.ownership
             cachedNetwork = state.network
             // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
@@ -154,7 +161,17 @@ public actor SyncEngine {
             ownership = plan.ownership
             return []
         }
-        let results = await kernel.apply(plan.ops.map(\.op))
+        var results = await kernel.apply(plan.ops.map(\.op))
+        let lost = results.filter(\.outcome.isUnknown).count
+        if lost > 0 {
+            do {
+                results = try await kernel.settle(results)
+                let applied = results.filter { $0.outcome == .applied }.count
+                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow); read again, the kernel shows \(applied) applied and \(results.filter { !$0.outcome.succeeded }.count) failed")
+            } catch {
+                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow) and reading it again failed (\(error)): they count as failed and none is recorded as owned; the next sync sees what they did")
+            }
+        }
         cycle.phases.apply = cycle.lap()
         let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
                               uniquingKeysWith: { first, _ in first })

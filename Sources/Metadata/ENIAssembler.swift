@@ -31,6 +31,10 @@ public enum KeyResult: Sendable, Hashable {
 }
 
 public enum ENIAssembler {
+    /// Rejected list entries named one by one; the rest are counted. A body of junk holds
+    /// thousands of entries, and each named one is a warning in the journal.
+    static let rejectionsNamed = 8
+
     /// Every problem makes the ENI incomplete and is named in its reason; values that did
     /// parse are kept (additions that are certain may go ahead), values that did not are left
     /// out (nothing is ever guessed). In a list, each invalid entry is left out on its own and
@@ -75,10 +79,15 @@ public enum ENIAssembler {
                      _ parse: (String) throws(MetadataParseError) -> ParsedList<T>) -> [T]? {
             guard let parsed = read(key, missingIsProblem: missingIsProblem, parse) else { return nil }
             rejectedEntries = rejectedEntries || !parsed.rejected.isEmpty
-            for rejected in parsed.rejected {
+            for rejected in parsed.rejected.prefix(rejectionsNamed) {
                 problems.append("\(key.rawValue) invalid entry: \(rejected.problem)")
                 diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: rejected.item,
                                                       problem: "\(rejected.problem): entry skipped, the others are used"))
+            }
+            if parsed.rejected.count > rejectionsNamed {
+                let more = "\(parsed.rejected.count - rejectionsNamed) more invalid entries"
+                problems.append("\(key.rawValue) has \(more)")
+                diagnostics.append(MetadataDiagnostic(mac: mac, key: key.rawValue, value: "", problem: "\(more) skipped, the others are used"))
             }
             if !parsed.overLimit.isEmpty {
                 let dropped = parsed.overLimit.map { "\($0)" }

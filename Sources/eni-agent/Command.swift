@@ -1,7 +1,11 @@
 import Agent
 import ArgumentParser
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
+import Settings
 import Systemd
 
 /// Options every subcommand shares.
@@ -27,15 +31,60 @@ struct CommonOptions: ParsableArguments {
                             environment: ProcessInfo.processInfo.environment)
     }
 
+    /// What the configuration is loaded for: an error message says what happens next.
+    enum Role {
+        case daemon, sync, status
+    }
+
     /// Loads the configuration, or exits 78 naming the key and value.
-    func load() async throws -> AgentConfig {
+    func load(for role: Role) throws -> AgentConfig {
         do {
-            return try await loader.load()
+            return try loader.load()
         } catch {
-            bootstrapLogging(level: .info)
-            Logger(label: "eni-agent").error("bad configuration: \(error)")
-            throw ExitCode(ExitStatus.config)
+            throw Self.badConfiguration(error, role)
         }
+    }
+
+    /// A state directory the daemon or a `--sync` cannot write is a bad configuration: on a
+    /// kernel without address marks the agent would forget what it owns at every restart.
+    func checkStateDirectory(_ config: AgentConfig, for role: Role) throws {
+        do {
+            try StateStore(directory: config.stateDirectory).checkWritable()
+        } catch {
+            var problem = "cannot keep the state file there: \(error)"
+            if SystemdEnvironment.isService {
+                problem += "; under the packaged units eni-agent may write only their RuntimeDirectory, /run/eni-agent"
+                    + " (ProtectSystem=strict, DynamicUser=yes), which is also the only place whose life matches the kernel's"
+                    + " configuration (one boot): remove the key"
+            }
+            throw Self.badConfiguration(ConfigError(key: Setting.stateDir.name, value: config.stateDirectory, problem: problem), role)
+        }
+    }
+
+    /// Logs the error with what happens next, and gives the exit status (78).
+    static func badConfiguration(_ error: ConfigError, _ role: Role) -> ExitCode {
+        bootstrapLogging(level: .info)
+        let next: String
+        switch role {
+        case .daemon where SystemdEnvironment.isService:
+            // The unit's RestartPreventExitStatus=78: restarting cannot fix a configuration.
+            next = "eni-agent stops with exit status 78, and systemd will not restart it until the configuration is fixed"
+                + " and the service started again (systemctl restart eni-agent); the kernel keeps its configuration meanwhile"
+        case .daemon: next = "eni-agent stops with exit status 78; nothing was changed"
+        case .sync: next = "nothing was read or changed (exit status 78)"
+        case .status: next = "exit status 78"
+        }
+        Logger(label: "eni-agent").error("bad configuration: \(error); \(next)")
+        return ExitCode(ExitStatus.config)
+    }
+}
+
+/// Whether systemd started this process as a service: it sets `INVOCATION_ID` for every unit
+/// (systemd 232 and later) and `NOTIFY_SOCKET` for `Type=notify` ones.
+enum SystemdEnvironment {
+    static var isService: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["INVOCATION_ID"] != nil || environment["NOTIFY_SOCKET"] != nil
     }
 }
 
@@ -53,6 +102,22 @@ struct ENIAgent: AsyncParsableCommand {
         subcommands: [Run.self, Status.self],
         defaultSubcommand: Run.self
     )
+}
+
+extension ENIAgent {
+    /// Without /proc (a minimal chroot, an early-boot shell) the Swift runtime, which reads the
+    /// arguments from /proc/self/cmdline, sees none at all, not even the program's name: parsed
+    /// as usual, `eni-agent --version` would run the daemon and start changing the kernel.
+    static func main() async {
+        guard !CommandLine.arguments.isEmpty else {
+            var message = "eni-agent: the command line is empty, without even the program's name: /proc is not mounted"
+                + " (the arguments are read from /proc/self/cmdline); nothing was done. Mount it"
+                + " (mount -t proc proc /proc) and run the command again.\n"
+            message.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            Self.exit(withError: ExitCode(ExitStatus.usage))
+        }
+        await main(nil)
+    }
 }
 
 enum ENIAgentVersion {

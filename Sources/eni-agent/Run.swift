@@ -4,6 +4,7 @@ import FoundationEssentials
 import Logging
 import Model
 import Reconcile
+import Settings
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,13 +29,25 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config = try await common.load()
+        let role: CommonOptions.Role = sync ? .sync : .daemon
+        let config = try common.load(for: role)
+        if !dryRun { try common.checkStateDirectory(config, for: role) }
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "eni-agent")
         if sync {
             try await runOnce(config: config, logger: logger)
         } else {
-            try await Daemon.run(config: config, logger: logger, reload: { try await common.loader.load() })
+            let loader = common.loader
+            let stateDirectory = config.stateDirectory
+            try await Daemon.run(config: config, logger: logger, reload: {
+                let fresh = try loader.load()
+                // The engine keeps the state file it started with.
+                guard fresh.stateDirectory == stateDirectory else {
+                    throw ConfigError(key: Setting.stateDir.name, value: fresh.stateDirectory,
+                                      problem: "cannot change while eni-agent runs (it keeps \(stateDirectory)): restart it to move the state file")
+                }
+                return fresh
+            })
         }
     }
 

@@ -1,6 +1,9 @@
 import Agent
 import ArgumentParser
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 
 struct Status: AsyncParsableCommand {
@@ -14,8 +17,9 @@ struct Status: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let config = try await common.load()
+        let config = try common.load(for: .status)
         bootstrapLogging(level: config.logLevel)
+        try checkStateFile(config)
         let report: StatusReport
         do {
             report = try await StatusReport.current(config: config)
@@ -29,6 +33,24 @@ struct Status: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.text)
+        }
+    }
+
+    /// Without the state file the report would call every address the agent made foreign: a
+    /// file this user may not read is an error (exit 77), and a damaged one is said to be (the
+    /// report shows what validated).
+    private func checkStateFile(_ config: AgentConfig) throws {
+        let store = StateStore(directory: config.stateDirectory)
+        let logger = Logger(label: "eni-agent")
+        do {
+            if let file = try store.read(), !file.problems.isEmpty {
+                logger.warning("state file \(store.path) is damaged (\(file.problems.prefix(3).joined(separator: "; "))); showing what validated")
+            }
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            logger.error("cannot read the state file \(store.path): permission denied: run as root (sudo eni-agent status)")
+            throw ExitCode(ExitStatus.noPermission)
+        } catch {
+            // The report says so, and shows ownership from kernel marks only.
         }
     }
 }

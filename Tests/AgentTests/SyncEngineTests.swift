@@ -14,8 +14,8 @@ import Testing
         let log = RecordingLog()
         let directory = NSTemporaryDirectory() + "eni-agent-tests-\(UUID().uuidString)"
 
-        init(kernel: KernelState = Sample.kernel()) {
-            self.kernel = FakeKernel(kernel)
+        init(kernel: KernelState = Sample.kernel(), marksAddresses: Bool = true) {
+            self.kernel = FakeKernel(kernel, marksAddresses: marksAddresses)
             metadata = ScriptedMetadata(.network(Sample.network()))
         }
 

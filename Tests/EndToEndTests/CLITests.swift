@@ -207,4 +207,40 @@ import TestSupport
         #expect(status.status == 0, "\(status)")
         #expect(try await lab.kernelSnapshot() == before)
     }
+
+    /// Without /proc the Swift runtime reads no arguments at all, not even the program's name,
+    /// and `--version` ran the daemon. Run here in a mount namespace whose /proc is an empty
+    /// tmpfs, and in an empty network namespace, so that a binary taking itself for the daemon
+    /// finds nothing to change (and is killed by the timeout).
+    @Test(arguments: [["--version"], ["--sync", "--dry-run"], ["status"]])
+    func withoutProcTheEmptyCommandLineIsAUsageErrorThatSaysWhy(args: [String]) throws {
+        let script = #"mount -t tmpfs none /proc && exec "$0" "$@""#
+        let result = try Command.run(["unshare", "--mount", "--net", "sh", "-c", script, BuildProducts.path("eni-agent")] + args,
+                                     timeout: .seconds(20))
+        #expect(result.status == 64, "\(result)")
+        #expect(result.stderr.contains("/proc is not mounted"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+    }
+
+    /// `status` by a user who may not read the state file (the units keep it in a directory
+    /// only root may enter) said "has not synced since boot", and called the agent's addresses
+    /// foreign.
+    @Test func statusWithoutPermissionToReadTheStateFileSaysSoAndExits77() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        #expect(try await lab.sync().status == 0)
+        let guarded = lab.directory + "/guarded"
+        try FileManager.default.createDirectory(atPath: guarded, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.copyItem(atPath: lab.stateFilePath, toPath: guarded + "/state.json")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: lab.directory)
+        let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+        let result = try await lab.agentExact(["status"], environment: ["ENI_AGENT_STATE_DIR": guarded], prefix: nobody)
+        #expect(result.status == 77, "\(result)")
+        #expect(result.stderr.contains("permission denied: run as root"), "\(result.stderr)")
+        #expect(!result.stdout.contains("has not synced"), "\(result.stdout)")
+        // Root reads it.
+        let root = try await lab.agentExact(["status"], environment: ["ENI_AGENT_STATE_DIR": guarded])
+        #expect(root.status == 0 && root.stdout.contains("owned"), "\(root)")
+    }
 }

@@ -31,6 +31,10 @@ import TestSupport
         BadValue(key: "ENI_AGENT_SUBNET_TABLE_BASE", value: "20001"),        // table scheme order
         BadValue(key: "ENI_AGENT_LOG_LEVEL", value: "loud"),                 // log level
         BadValue(key: "ENI_AGENT_STATE_DIR", value: "relative/state"),       // relative directory
+        // Too large to count in milliseconds: these trapped (SIGILL) before the range check.
+        BadValue(key: "ENI_AGENT_POLL_INTERVAL", value: "3000000000000h"),
+        BadValue(key: "ENI_AGENT_IMDS_TIMEOUT", value: "153722867280913m"),
+        BadValue(key: "ENI_AGENT_READY_TIMEOUT", value: "9223372036854776s"),
     ]
 
     /// Exit 78, the key and the value in the message, and nothing read or changed.
@@ -83,6 +87,50 @@ import TestSupport
             try lab.writeConfig(bad.line)
             try await expectRejected(try await lab.sync(), lab, naming: [lab.configFile, bad.named, bad.detail], before: before)
         }
+    }
+
+    /// A file saved on Windows: CRLF line endings, here after a comment as in the shipped file.
+    /// It used to be read as one comment line, so IPv6 was still planned.
+    @Test func aCRLFFileCounts() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        let file = try lab.writeFile("crlf.env", "# comment\r\nENI_AGENT_STATE_DIR=\(lab.stateDirectory)\r\nENI_AGENT_IPV6=false\r\n")
+        let result = try await lab.agentExact(["--sync", "--dry-run", "--json", "--config", file])
+        #expect(result.status == 0, "\(result)")
+        #expect(try jq("[.ops[] | select(.command | contains(\":\"))] | length", result.stdout) == "0", "no IPv6: \(result.stdout)")
+        #expect(try jq(".ops | length", result.stdout) != "0")
+    }
+
+    /// A state directory eni-agent cannot write (here one /proc refuses; under the packaged units
+    /// anything but /run/eni-agent, which ProtectSystem=strict makes read-only).
+    @Test func anUnwritableStateDirectoryExits78ForTheDaemonAndTheSyncNotTheDryRun() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        try await lab.settle()
+        let before = try await lab.kernelSnapshot()
+        let unwritable = ["ENI_AGENT_STATE_DIR": "/proc/eni-agent-state"]
+        let sync = try await lab.agentExact(["--sync"], environment: unwritable)
+        try await expectRejected(sync, lab, naming: ["ENI_AGENT_STATE_DIR=/proc/eni-agent-state", "cannot keep the state file"], before: before)
+        let daemon = try await lab.agentExact([], environment: unwritable.merging(["INVOCATION_ID": "0"]) { $1 })
+        try await expectRejected(daemon, lab, naming: ["ENI_AGENT_STATE_DIR=/proc/eni-agent-state", "RuntimeDirectory, /run/eni-agent"],
+                                 before: before)
+        #expect(try await lab.agentExact(["--sync", "--dry-run"], environment: unwritable).status == 0)
+    }
+
+    /// Under systemd (INVOCATION_ID) the daemon says that it will not be restarted: the unit's
+    /// RestartPreventExitStatus=78 stops `Restart=always` from retrying it every 5 s.
+    @Test func theDaemonSaysSystemdWillNotRestartItUntilTheConfigurationIsFixed() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        try await lab.settle()
+        let before = try await lab.kernelSnapshot()
+        try lab.writeConfig("ENI_AGENT_POLL_INTERVAL=3000000000000h")
+        let daemon = try await lab.agentExact(["--config", lab.configFile], environment: ["INVOCATION_ID": "0"])
+        try await expectRejected(daemon, lab, naming: ["ENI_AGENT_POLL_INTERVAL=3000000000000h",
+                                                       "systemd will not restart it until the configuration is fixed"], before: before)
+        let unsupervised = try await lab.agentExact(["--config", lab.configFile], prefix: ["env", "-u", "INVOCATION_ID", "-u", "NOTIFY_SOCKET"])
+        try await expectRejected(unsupervised, lab, naming: ["ENI_AGENT_POLL_INTERVAL=3000000000000h"], before: before)
+        #expect(!unsupervised.stderr.contains("systemd"), "\(unsupervised.stderr)")
     }
 
     @Test func aMissingConfigFileGivenWithConfigExits78() async throws {

@@ -10,6 +10,8 @@ import TestSupport
         ("ENI_AGENT_NO_SUCH_KEY=1", "ENI_AGENT_NO_SUCH_KEY"),
         ("ENI_AGENT_REMOVAL_GRACE=-3", "ENI_AGENT_REMOVAL_GRACE"),
         ("this is not a KEY=value line at all", "eni-agent.env:2"),
+        // Too large for milliseconds: the daemon died of SIGILL here instead of keeping its configuration.
+        ("ENI_AGENT_READY_TIMEOUT=3000000000000h", "ENI_AGENT_READY_TIMEOUT=3000000000000h"),
     ]
 
     @Test(arguments: badConfigurations.indices)

@@ -240,7 +240,7 @@ import TestSupport
 
         let first = try await lab.sync()
         #expect(first.status == 0, "\(first)")
-        #expect(first.stderr.contains("state file") && first.stderr.contains("unreadable"), "\(first.stderr)")
+        #expect(first.stderr.contains("state file \(lab.stateFilePath) is damaged") && first.stderr.contains("not a JSON object"), "\(first.stderr)")
         #expect(try jq(".version", lab.stateFileText()) == "1", "rewritten whole")
         // The record is gone, but the addresses carry IFA_PROTO 233: still the agent's to remove.
         #expect(try await lab.sync().status == 0)

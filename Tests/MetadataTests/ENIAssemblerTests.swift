@@ -46,6 +46,19 @@ private func assemble(_ change: (inout [ENIKey: KeyResult]) -> Void, primary: Bo
         #expect(!eni.completeness.isComplete)
     }
 
+    /// Found by the fuzzer (scripts/fuzz, eni-assembler): a body of junk entries gave one
+    /// diagnostic, so one journal warning, per entry (about 32,000 for a 64 KiB body).
+    @Test func aListOfJunkNamesEightEntriesAndCountsTheRest() {
+        let junk = (1...300).map { "junk\($0)" }.joined(separator: ",")
+        let (eni, diagnostics) = assemble { $0[.privateIPv4s] = .value("[\"192.168.1.211\",\(junk),\"192.168.1.212\"]") }
+        #expect(eni.privateIPv4s == [IPv4Address("192.168.1.211")!, IPv4Address("192.168.1.212")!])
+        #expect(!eni.completeness.isComplete)
+        #expect(diagnostics.count == 9, "\(diagnostics.count)")
+        #expect(diagnostics.last?.problem == "292 more invalid entries skipped, the others are used")
+        guard case .incomplete(let reason) = eni.completeness else { return }
+        #expect(reason.count < 1000, "\(reason.count) characters")
+    }
+
     @Test func aMissingGatewayMakesASecondaryENIIncomplete() {
         #expect(!assemble { $0[.gateway] = .missing }.eni.completeness.isComplete)
     }

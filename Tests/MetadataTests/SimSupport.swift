@@ -134,3 +134,23 @@ func waitUntil(
         try await Task.sleep(for: .milliseconds(10))
     }
 }
+
+/// `task`'s result, waited for up to `timeout`: a hang guard, generous for a loaded machine,
+/// never a measure of speed. nil, with an issue recorded, when it has not finished by then.
+func result<T: Sendable>(
+    of task: Task<T, any Error>, within timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation
+) async -> Result<T, any Error>? {
+    let (results, continuation) = AsyncStream<Result<T, any Error>?>.makeStream()
+    let waiter = Task { continuation.yield(await task.result) }
+    let guardTimer = Task {
+        try? await Task.sleep(for: timeout)
+        continuation.yield(nil)
+    }
+    var iterator = results.makeAsyncIterator()
+    let first = await iterator.next() ?? nil
+    guardTimer.cancel()
+    continuation.finish()
+    _ = waiter
+    if first == nil { Issue.record("the task had not finished after \(timeout)", sourceLocation: sourceLocation) }
+    return first
+}

@@ -201,6 +201,29 @@ check_command_line() {
     ok "eni-agent --sync --json: exit 0, $(jq '.ops | length' <<<"$json") change(s), 192.168.1.212/24 back on eth1"
 }
 
+check_bad_configuration() {
+    # A bad value makes the daemon exit 78 and say that it will not be restarted; the unit's
+    # RestartPreventExitStatus=78 holds it to that. Without it Restart=always would keep the unit
+    # in activating/auto-restart, 5 s apart, and it would never rest in failed/failed.
+    local conf=/etc/eni-agent/eni-agent.env since restarts
+    is_state eni-agent inactive/dead || fail "the daemon is still running: $(prop eni-agent ActiveState)"
+    since=$(box date '+%Y-%m-%d %H:%M:%S.%N' | cut -c1-23)
+    restarts=$(prop eni-agent NRestarts)
+    box cp "$conf" "$conf.orig"
+    box sh -c "printf 'ENI_AGENT_POLL_INTERVAL=3000000000000h\n' >> $conf"
+    box systemctl start --no-block eni-agent
+    eventually 30 "eni-agent to rest in failed/failed after exit 78" is_state eni-agent failed/failed
+    [ "$(prop eni-agent ExecMainStatus)" = 78 ] || fail "the daemon exited $(prop eni-agent ExecMainStatus), not 78"
+    [ "$(prop eni-agent NRestarts)" = "$restarts" ] || fail "systemd restarted eni-agent after exit 78"
+    local said
+    said=$(box journalctl --no-pager -o cat -u eni-agent --since "$since")
+    [[ "$said" == *"ENI_AGENT_POLL_INTERVAL=3000000000000h"* && "$said" == *"systemd will not restart it until the configuration is fixed"* ]] \
+        || fail "the journal does not name the value and say the daemon stays stopped: $(tail -3 <<<"$said")"
+    box mv "$conf.orig" "$conf"
+    box systemctl reset-failed eni-agent
+    ok "a bad configuration: exit 78, failed/failed, not restarted, and the journal names the value and says so"
+}
+
 check_boot_sync() {
     [ "$(prop eni-agent-sync Result)/$(prop eni-agent-sync ExecMainStatus)" = success/0 ] && is_state eni-agent-sync active/exited \
         || fail "eni-agent-sync.service at boot: $(box systemctl status --no-pager eni-agent-sync | head -20)"

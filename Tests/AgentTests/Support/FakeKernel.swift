@@ -11,6 +11,9 @@ final class FakeKernel: KernelNetwork {
         var snapshots = 0
         var applied: [Op] = []
         var snapshotFailure: String?
+        /// Answers lost: nil, they come; true, each op is applied and its answer lost; false,
+        /// lost and not applied.
+        var answersLost: Bool?
     }
     private let state: Mutex<State>
 
@@ -18,8 +21,12 @@ final class FakeKernel: KernelNetwork {
         var description: String
     }
 
-    init(_ kernel: KernelState) {
+    /// Whether added addresses keep their IFA_PROTO mark (Linux 6.1 and later) or lose it.
+    let marksAddresses: Bool
+
+    init(_ kernel: KernelState, marksAddresses: Bool = true) {
         state = Mutex(State(kernel: kernel))
+        self.marksAddresses = marksAddresses
     }
 
     func snapshot() async throws -> KernelState {
@@ -34,7 +41,13 @@ final class FakeKernel: KernelNetwork {
     func apply(_ ops: [Op]) async -> [OpResult] {
         state.withLock { state in
             state.applied += ops
-            return ops.map { OpResult(op: $0, outcome: Self.apply($0, to: &state.kernel)) }
+            guard let applying = state.answersLost else {
+                return ops.map { OpResult(op: $0, outcome: Self.apply($0, to: &state.kernel, marks: marksAddresses)) }
+            }
+            return ops.map { op in
+                if applying { _ = Self.apply(op, to: &state.kernel, marks: marksAddresses) }
+                return OpResult(op: op, outcome: .unknown(errno: 105, message: "No buffer space available; the kernel may have applied it"))
+            }
         }
     }
 
@@ -48,11 +61,18 @@ final class FakeKernel: KernelNetwork {
         state.withLock { $0.snapshotFailure = reason }
     }
 
+    /// From now on every op's answer is lost, as when the socket's receive buffer overflows
+    /// (ENOBUFS): the op is applied (`applying`) or not, and its outcome is `.unknown`. nil: the
+    /// answers come again.
+    func loseAnswers(applying: Bool?) {
+        state.withLock { $0.answersLost = applying }
+    }
+
     func change(_ body: (inout KernelState) -> Void) {
         state.withLock { body(&$0.kernel) }
     }
 
-    private static func apply(_ op: Op, to kernel: inout KernelState) -> OpOutcome {
+    private static func apply(_ op: Op, to kernel: inout KernelState, marks: Bool) -> OpOutcome {
         let noDevice = OpOutcome.failed(errno: 19, message: "No such device")
         switch op {
         case .setLinkUp(let index, _):
@@ -60,6 +80,7 @@ final class FakeKernel: KernelNetwork {
             kernel.links[i].isUp = true
         case .addAddress(var a):
             guard kernel.link(index: a.ifindex) != nil else { return noDevice }
+            if !marks { a.proto = nil }
             guard !kernel.addresses.contains(where: { $0.key == a.key }) else { return .alreadyInPlace }
             // The first IPv4 address of a subnet on a link is its primary, the others secondaries.
             if a.family == .v4, kernel.addresses.contains(where: { $0.ifindex == a.ifindex && $0.family == .v4
