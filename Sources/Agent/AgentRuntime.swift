@@ -17,6 +17,9 @@ public final class AgentRuntime: Sendable {
 
     public init(config: AgentConfig, logger: Logger) throws {
         let client = try NetlinkClient()
+        if AddressMarks.ignored {
+            logger.notice("test switch \(AddressMarks.testSwitch)=1: IFA_PROTO is neither written nor read, as on a kernel before Linux 6.1; ownership of addresses rests on the state file alone")
+        }
         blocking = BlockingThread()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         executor = LoopExecutor(group.next())
