@@ -24,9 +24,10 @@ import TestSupport
         return Set(((try? jq(".ownership.addresses[]?.prefix", text)) ?? "").split(separator: "\n").map(String.init))
     }
 
-    /// A daemon under the switch, converged, with the administrator's address on eth1.
-    static func convergedDaemon(_ environment: [String: String]) async throws -> DaemonLab? {
-        let run = try await DaemonLab.start(environment: environment)
+    /// A daemon under the switch that converged, with the administrator's address on eth1, then
+    /// stopped (SIGTERM); metadata then no longer lists 192.168.1.213, which the daemon added.
+    static func stoppedDaemon(poll: String) async throws -> DaemonLab? {
+        let run = try await DaemonLab.start(environment: noMarks.merging(["ENI_AGENT_POLL_INTERVAL": poll]) { $1 })
         guard await run.waitReady() != nil else {
             run.destroy()
             return nil
@@ -35,22 +36,22 @@ import TestSupport
         try run.lab.ecs.ip("addr", "add", foreign, "dev", "eth1")
         let recorded = await eventually(timeout: .seconds(30)) { Self.recorded(run.lab).contains("192.168.1.213/24") }
         #expect(recorded, "\((try? run.lab.stateFileText()) ?? "no state file")\n\(run.diagnostics)")
-        // What would make this test pass without the state file: a mark in the kernel.
+        // What would make these tests pass without the state file: a mark in the kernel.
         #expect(try marked(run.lab, "eth1").isEmpty, "the switch still sends IFA_PROTO")
+        let stopped = await run.stop()
+        #expect(stopped.status == 0, "\(run.diagnostics)")
+        try run.lab.removeIPv4("192.168.1.213", from: LabFixture.eth1MAC)
         return run
     }
 
     @Test func aRestartedDaemonKeepsOwnershipAndRemovesAnUnassignedAddressAfterTheGrace() async throws {
-        let environment = Self.noMarks.merging(["ENI_AGENT_POLL_INTERVAL": "1s"]) { $1 }
-        guard let run = try await Self.convergedDaemon(environment) else { return }
+        guard let run = try await Self.stoppedDaemon(poll: "1s") else { return }
         defer { run.destroy() }
-        let stopped = await run.stop()
-        #expect(stopped.status == 0, "\(run.diagnostics)")
         let lastSync = try #require(Int(try jq(".lastSync.id", run.lab.stateFileText())))
-        try run.lab.removeIPv4("192.168.1.213", from: LabFixture.eth1MAC)
 
         // Plain lines on stderr, no service manager to notify.
-        let restarted = try run.lab.startDaemon(environment: environment.merging(["JOURNAL_STREAM": "", "WATCHDOG_USEC": "", "NOTIFY_SOCKET": ""]) { $1 })
+        let restarted = try run.lab.startDaemon(environment: Self.noMarks.merging(
+            ["ENI_AGENT_POLL_INTERVAL": "1s", "JOURNAL_STREAM": "", "WATCHDOG_USEC": "", "NOTIFY_SOCKET": ""]) { $1 })
         defer { restarted.signal(SIGKILL) }
         let removed = await eventually(timeout: .seconds(60), every: .milliseconds(50)) {
             !((try? run.lab.addresses("eth1")) ?? ["?"]).contains("192.168.1.213/24")
@@ -73,12 +74,8 @@ import TestSupport
     }
 
     @Test func aSyncAfterADaemonRemovesWhatTheDaemonAddedAndNothingElse() async throws {
-        let environment = Self.noMarks.merging(["ENI_AGENT_POLL_INTERVAL": "60s"]) { $1 }
-        guard let run = try await Self.convergedDaemon(environment) else { return }
+        guard let run = try await Self.stoppedDaemon(poll: "60s") else { return }
         defer { run.destroy() }
-        let stopped = await run.stop()
-        #expect(stopped.status == 0, "\(run.diagnostics)")
-        try run.lab.removeIPv4("192.168.1.213", from: LabFixture.eth1MAC)
 
         #expect(try await run.lab.sync(environment: Self.noMarks).status == 0)
         #expect(try run.lab.addresses("eth1").contains("192.168.1.213/24"), "removed before the grace")
