@@ -12,7 +12,8 @@ import TestSupport
     /// An administrator's address on a managed ENI, never the agent's.
     static let foreign = "192.168.1.99/24"
 
-    /// The addresses on `eth1` the kernel holds with a protocol: none under the switch.
+    /// The addresses on `ifname` that the kernel holds with a protocol (`IFA_PROTO`), its own
+    /// link-local ones aside: none under the switch.
     static func marked(_ lab: LabFixture, _ ifname: String) throws -> [String] {
         try lab.ecs.ipJSON("addr", "show", "dev", ifname).flatMap { $0["addr_info"] as? [[String: Any]] ?? [] }
             .filter { $0["protocol"] != nil && ($0["scope"] as? String) != "link" }.compactMap { $0["local"] as? String }
