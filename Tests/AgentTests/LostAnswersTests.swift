@@ -51,6 +51,32 @@ import Testing
     }
 }
 
+extension LostAnswersTests {
+    /// Answers lost, and the kernel cannot be read again to settle them: the ops count as failed,
+    /// but the addresses they would add stay recorded as intended, so that those the kernel did
+    /// add are still the agent's to remove when metadata drops them.
+    @Test func addsWhoseAnswersWereLostAndCouldNotBeSettledStayRecordedAsIntended() async throws {
+        let fixture = Fixture(marksAddresses: false)
+        let engine = fixture.engine()
+        fixture.kernel.loseAnswers(applying: true)
+        fixture.kernel.whenApplying { [kernel = fixture.kernel] _ in kernel.failSnapshots("EIO") }
+        let report = await engine.sync()
+        #expect(report.exitCode == ExitStatus.failure, "\(report.summary)")
+        #expect(fixture.log.lines(.warning, containing: "stay recorded as intended").count == 1)
+        #expect(try fixture.recorded().isSuperset(of: ["10.0.0.11/24", "10.0.0.12/24"]))
+
+        fixture.kernel.whenApplying { _ in }
+        fixture.kernel.failSnapshots(nil)
+        fixture.kernel.loseAnswers(applying: nil)
+        var network = Sample.network()
+        network.enis[1].privateIPv4s.removeLast()
+        fixture.metadata.script(.network(network))
+        _ = await engine.sync()
+        _ = await engine.sync()
+        #expect(!SyncEngineTests.addresses(fixture.kernel.current, on: "eth1").contains("10.0.0.12/24"))
+    }
+}
+
 extension SyncEngineTests.Fixture {
     /// The addresses the state file records as the agent's.
     func recorded() throws -> Set<String> {
