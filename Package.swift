@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Settings",
             dependencies: [
-                "Agent", "Metadata", "Reconcile",
+                "Agent", "Metadata", "Reconcile", "Systemd",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -17,6 +17,9 @@ public final class AgentRuntime: Sendable {
 
     public init(config: AgentConfig, logger: Logger) throws {
         let client = try NetlinkClient()
+        if AddressMarks.ignored {
+            logger.notice("test switch \(AddressMarks.testSwitch)=1: IFA_PROTO is neither written nor read, as on a kernel before Linux 6.1; ownership of addresses rests on the state file alone")
+        }
         blocking = BlockingThread()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         executor = LoopExecutor(group.next())
@@ -33,19 +36,11 @@ public final class AgentRuntime: Sendable {
 }
 
 extension StatusReport {
-    /// Reads the kernel and the state file now.
-    public static func current(config: AgentConfig) async throws -> StatusReport {
+    /// Reads the kernel now, and annotates it with the state file the caller read (`state`), or
+    /// says why it could not be read (`stateError`).
+    public static func current(config: AgentConfig, state: PersistedState?, stateError: String?) async throws -> StatusReport {
         let kernel = try await NetlinkClient().snapshot()
-        let store = StateStore(directory: config.stateDirectory)
-        let state: PersistedState?
-        var stateError: String?
-        do {
-            state = try store.load()
-        } catch {
-            state = nil
-            stateError = "\(error)"
-        }
-        var report = build(kernel: kernel, state: state, config: config.plan, stateFile: store.path)
+        var report = build(kernel: kernel, state: state, config: config.plan, stateFile: StateStore(directory: config.stateDirectory).path)
         report.stateError = stateError
         return report
     }

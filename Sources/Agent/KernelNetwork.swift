@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Model
 import Netlink
+import Synchronization
 
 /// The kernel as the sync cycle sees it: read whole, changed op by op. `NetlinkKernel` is the
 /// real one; the Agent tests give the engine an in-memory model instead.
@@ -29,6 +33,38 @@ final class NetlinkKernel: KernelNetwork {
     }
 
     func apply(_ ops: [Op]) async -> [OpResult] {
-        await withTaskExecutorPreference(thread) { await client.apply(ops) }
+        if let limit = KillSwitch.opsLeft(ops.count) {
+            _ = await withTaskExecutorPreference(thread) { await client.apply(Array(ops.prefix(limit))) }
+            KillSwitch.fire()
+        }
+        return await withTaskExecutorPreference(thread) { await client.apply(ops) }
+    }
+}
+
+/// For tests only (docs/design.md §8), never a setting: with `ENIAGENT_TEST_KILL_AFTER_OPS=n` in
+/// its environment the process sends itself SIGKILL once the kernel has applied its n-th op,
+/// counted over the process's life. That is a `kill -9` at a chosen point in the middle of an
+/// apply, with no timing involved: what the kernel got before it stays, nothing after it runs
+/// (no log line, no state file write).
+enum KillSwitch {
+    static let variable = "ENIAGENT_TEST_KILL_AFTER_OPS"
+    /// Read once, at first use.
+    private static let limit: Int? = getenv(variable).flatMap { Int(String(cString: $0)) }.flatMap { $0 >= 0 ? $0 : nil }
+    private static let applied = Mutex(0)
+
+    /// How many of the next `count` ops to apply before firing; nil: all of them, no firing.
+    static func opsLeft(_ count: Int) -> Int? {
+        guard let limit else { return nil }
+        return applied.withLock { applied in
+            let left = limit - applied
+            applied += min(count, max(left, 0))
+            return count > left ? max(left, 0) : nil
+        }
+    }
+
+    static func fire() -> Never {
+        kill(getpid(), SIGKILL)
+        // SIGKILL cannot be caught: the process is gone before this line.
+        abort()
     }
 }

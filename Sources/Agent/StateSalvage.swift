@@ -2,6 +2,7 @@ import FoundationEssentials
 import Metadata
 import Model
 import Reconcile
+import Systemd
 
 /// What a state file read gave: the state to use, and what was wrong with the file (empty when
 /// nothing was). `state` holds only what validated (docs/design.md §4.8).

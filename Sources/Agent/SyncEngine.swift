@@ -32,6 +32,8 @@ public actor SyncEngine {
     /// A quiet daemon still rewrites the state file this often, so `status` shows a recent sync.
     static let persistRefresh: Duration = .seconds(60)
     public private(set) var lastReport: SyncReport?
+    /// The last sync the state file names: an intent written in the middle of a cycle keeps it.
+    private var lastSync: SyncSummary?
 
     public enum Source: Sendable {
         /// Read the metadata service.
@@ -71,6 +73,7 @@ public actor SyncEngine {
             // Sync ids (SYNC_ID in the journal, syncId in --json, "last sync #n" in status)
             // continue across runs: every oneshot `--sync` would otherwise be #1.
             syncCount = max(syncCount, state.lastSync?.id ?? 0)
+            lastSync = state.lastSync
         } catch {
             logger.warning("state file \(store.path) unreadable, starting with an empty ownership record: \(error)")
         }
@@ -107,7 +110,7 @@ public actor SyncEngine {
         let plan = plan(read.network, actual)
         cycle.phases.plan = cycle.lap()
         logged.notes(plan.notes, log: cycle.log)
-        let results = dryRun ? [] : await apply(plan, on: actual, &cycle)
+        let results = dryRun ? [] : await apply(plan, on: actual, network: read.network, &cycle)
         if results.isEmpty { cycle.phases.apply = cycle.lap() }
 
         var report = cycle.report(read.outcome.confirmed(by: plan), plan: plan, results: results)
@@ -156,11 +159,14 @@ public actor SyncEngine {
     }
 
     /// Applies the plan's ops, records what the agent now owns, and logs each change.
-    private func apply(_ plan: Plan, on actual: KernelState, _ cycle: inout Cycle) async -> [OpResult] {
+    private func apply(_ plan: Plan, on actual: KernelState, network: InstanceNetwork?, _ cycle: inout Cycle) async -> [OpResult] {
         guard !plan.ops.isEmpty else {
             ownership = plan.ownership
             return []
         }
+        let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
+                              uniquingKeysWith: { first, _ in first })
+        await recordIntent(plan, on: actual, macs: macs, network: network, log: cycle.log)
         var results = await kernel.apply(plan.ops.map(\.op))
         let lost = results.filter(\.outcome.isUnknown).count
         if lost > 0 {
@@ -169,12 +175,10 @@ public actor SyncEngine {
                 let applied = results.filter { $0.outcome == .applied }.count
                 cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow); read again, the kernel shows \(applied) applied and \(results.filter { !$0.outcome.succeeded }.count) failed")
             } catch {
-                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow) and reading it again failed (\(error)): they count as failed and none is recorded as owned; the next sync sees what they did")
+                cycle.log.warning("the kernel's answers to \(lost) changes were lost (receive buffer overflow) and reading it again failed (\(error)): they count as failed, the addresses they would add stay recorded as intended, and the next sync sees what they did")
             }
         }
         cycle.phases.apply = cycle.lap()
-        let macs = Dictionary(actual.links.compactMap { link in link.mac.map { (link.index, $0) } },
-                              uniquingKeysWith: { first, _ in first })
         ownership = plan.ownership.recording(results, macs: macs)
         for (planned, result) in zip(plan.ops, results) { ChangeLog.log(planned, result.outcome, to: cycle.log) }
         cycle.phases.log = cycle.lap()
@@ -196,16 +200,40 @@ public actor SyncEngine {
            now - persisted.at < Self.persistRefresh {
             return report
         }
-        let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: ownership,
-                                   network: recorded, lastSync: SyncSummary(report))
-        let store = store
+        let summary = SyncSummary(report)
         do {
-            try await withTaskExecutorPreference(io, isolation: nil) { try store.save(state) }
+            try await save(ownership, network: recorded, lastSync: summary)
             persisted = (ownership, recorded, report.metadata, report.exitCode, now)
         } catch {
             log.warning("cannot write the state file \(store.path): \(error); ownership of addresses rests on kernel marks until it can")
         }
         return report
+    }
+
+    /// Intent first (docs/design.md §4.8): where the kernel keeps no address marks (before Linux
+    /// 6.1), the state file records the addresses the plan adds before the kernel sees a single
+    /// op, so that a process killed in the middle of an apply leaves no address that is nobody's.
+    /// `finish` settles the record after the apply (what failed is dropped). On a kernel that
+    /// marks addresses the mark goes in with the address itself, and nothing is written here.
+    private func recordIntent(_ plan: Plan, on actual: KernelState, macs: [Int32: MACAddress], network: InstanceNetwork?,
+                              log: Logger) async {
+        guard !AddressOwnership(kernel: actual, ownership: plan.ownership).kernelMarksAddresses else { return }
+        let intended = plan.ownership.intending(plan.ops.map(\.op), macs: macs)
+        guard intended.addresses != plan.ownership.addresses else { return }
+        do {
+            try await save(intended, network: cachedNetwork ?? network, lastSync: lastSync)
+            persisted = nil
+        } catch {
+            log.warning("cannot record the addresses this sync adds in the state file \(store.path) before adding them: \(error); they are recorded once added, and would be left alone as foreign if eni-agent were killed in between")
+        }
+    }
+
+    /// Writes the state file (temporary file, fsync, rename) on the blocking thread.
+    private func save(_ owned: Ownership, network: InstanceNetwork?, lastSync summary: SyncSummary?) async throws {
+        let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: owned, network: network, lastSync: summary)
+        let store = store
+        try await withTaskExecutorPreference(io, isolation: nil) { try store.save(state) }
+        lastSync = summary
     }
 }
 

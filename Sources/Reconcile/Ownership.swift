@@ -17,17 +17,30 @@ public struct Ownership: Sendable, Hashable {
         self.pendingRemovals = pendingRemovals
     }
 
+    /// The ownership to persist before `ops` are sent (intent first): every address they add
+    /// recorded as if it had been added. On a kernel that keeps no address marks the record is
+    /// the only evidence of ownership, and a process killed between the kernel's changes and the
+    /// state file's write would otherwise leave addresses that are nobody's. An intended address
+    /// that never got added is absent at the next sync, which forgets its record
+    /// (`AddressOwnership.pruned`); `recording(_:macs:)` settles the rest after the apply.
+    public func intending(_ ops: [Op], macs: [Int32: MACAddress]) -> Ownership {
+        var next = self
+        for case .addAddress(let a) in ops { next.record(a, macs: macs) }
+        next.addresses.sort { ($0.ifindex, $0.address) < ($1.ifindex, $1.address) }
+        return next
+    }
+
     /// The ownership after `results` were applied: addresses the agent really added are recorded,
     /// addresses it removed are forgotten. An add that found the address already there claims
-    /// nothing: somebody else may have put it there.
+    /// nothing: somebody else may have put it there. An add whose outcome is still unknown (its
+    /// answer lost, and the kernel could not be read again) stays recorded as intended: the next
+    /// sync keeps the record if the address is there and forgets it if not.
     public func recording(_ results: [OpResult], macs: [Int32: MACAddress]) -> Ownership {
         var next = self
         for result in results {
             switch (result.op, result.outcome) {
-            case (.addAddress(let a), .applied):
-                guard let mac = macs[a.ifindex] else { continue }
-                next.addresses.removeAll { $0.ifindex == a.ifindex && $0.address == a.address }
-                next.addresses.append(OwnedAddress(mac: mac, ifindex: a.ifindex, prefix: a.prefix))
+            case (.addAddress(let a), .applied), (.addAddress(let a), .unknown):
+                next.record(a, macs: macs)
             case (.removeAddress(let a), .applied), (.removeAddress(let a), .alreadyInPlace):
                 next.addresses.removeAll { $0.ifindex == a.ifindex && $0.address == a.address }
                 next.pendingRemovals[.address(a.key)] = nil
@@ -39,6 +52,12 @@ public struct Ownership: Sendable, Hashable {
         }
         next.addresses.sort { ($0.ifindex, $0.address) < ($1.ifindex, $1.address) }
         return next
+    }
+
+    private mutating func record(_ a: Address, macs: [Int32: MACAddress]) {
+        guard let mac = macs[a.ifindex] else { return }
+        addresses.removeAll { $0.ifindex == a.ifindex && $0.address == a.address }
+        addresses.append(OwnedAddress(mac: mac, ifindex: a.ifindex, prefix: a.prefix))
     }
 }
 

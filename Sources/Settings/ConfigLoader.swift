@@ -3,6 +3,7 @@ import Configuration
 import Logging
 import Metadata
 import Reconcile
+import Systemd
 
 /// A configuration problem, named by key and value: `--sync` exits 78 with it, a reload keeps
 /// the old configuration and logs it.

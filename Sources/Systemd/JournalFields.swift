@@ -50,8 +50,10 @@ enum JournalFields {
     }
 
     /// Every field of one entry, in a stable order: ours first, then metadata sorted by key.
-    /// Values are passed as they are, newlines included: sendv switches to journald's binary
-    /// field encoding for those, and `journalctl` shows the value intact.
+    /// The message and every metadata value may quote outside input (a metadata value, a line of
+    /// the configuration): their control characters are escaped (`ShownText`), as on the plain
+    /// lines, so that an entry is one line in `journalctl` (whose `-o cat` would print a newline
+    /// as a second line of its own), and never "[… blob data]" for an escape sequence.
     static func fields(
         level: Logger.Level,
         message: String,
@@ -62,7 +64,7 @@ enum JournalFields {
         metadata: Logger.Metadata
     ) -> [String] {
         var fields = [
-            "MESSAGE=" + message,
+            "MESSAGE=" + ShownText.escaped(message),
             "PRIORITY=" + String(priority(level)),
         ]
         if let identifier, !identifier.isEmpty {
@@ -72,7 +74,7 @@ enum JournalFields {
         fields.append("CODE_LINE=" + String(line))
         fields.append("CODE_FUNC=" + function)
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            fields.append(fieldName(forMetadataKey: key) + "=" + value.renderedText)
+            fields.append(fieldName(forMetadataKey: key) + "=" + ShownText.escaped(value.renderedText))
         }
         return fields
     }

@@ -8,9 +8,9 @@ import Logging
 /// line, so a value read from IMDS cannot forge a second log line.
 enum PlainLine {
     static func format(level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
-        var line = level.rawValue + ": " + escapedControls(message)
+        var line = level.rawValue + ": " + ShownText.escaped(message)
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            line += " " + escapedControls(key) + "=" + quotedIfNeeded(value.renderedText)
+            line += " " + ShownText.escaped(key) + "=" + quotedIfNeeded(value.renderedText)
         }
         return line + "\n"
     }
@@ -20,44 +20,16 @@ enum PlainLine {
     static func quotedIfNeeded(_ value: String) -> String {
         let needsQuotes =
             value.isEmpty
-            || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || isControl($0) }
+            || value.unicodeScalars.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" || ShownText.isControl($0) }
         guard needsQuotes else { return value }
         var quoted = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": quoted += "\\\""
             case "\\": quoted += "\\\\"
-            default: quoted += escaped(scalar)
+            default: quoted += ShownText.shown(scalar)
             }
         }
         return quoted + "\""
-    }
-
-    /// Control characters as C-style escapes; everything else as it is.
-    static func escapedControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        var result = ""
-        for scalar in text.unicodeScalars {
-            result += escaped(scalar)
-        }
-        return result
-    }
-
-    private static func escaped(_ scalar: Unicode.Scalar) -> String {
-        switch scalar {
-        case "\n": return "\\n"
-        case "\r": return "\\r"
-        case "\t": return "\\t"
-        case _ where isControl(scalar):
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            return "\\x" + (hex.count < 2 ? "0" + hex : hex)
-        default: return String(scalar)
-        }
-    }
-
-    /// C0 controls and DEL, plus the C1 range and the Unicode line/paragraph separators, which
-    /// some terminals and log viewers treat as line breaks.
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }

@@ -24,12 +24,7 @@ import Testing
 
         // Owned, so an address metadata drops goes after the grace.
         fixture.kernel.loseAnswers(applying: nil)
-        var network = Sample.network()
-        network.enis[1].privateIPv4s.removeLast()
-        fixture.metadata.script(.network(network))
-        _ = await engine.sync()
-        _ = await engine.sync()
-        #expect(!SyncEngineTests.addresses(fixture.kernel.current, on: "eth1").contains("10.0.0.12/24"))
+        await Self.expectRemovedWhenMetadataDropsIt(fixture, engine)
     }
 
     @Test func opsNotAppliedWhoseAnswersWereLostFailAndClaimNothing() async throws {
@@ -48,6 +43,38 @@ import Testing
         _ = await engine.sync()
         #expect(try !fixture.recorded().contains("10.0.0.12/24"))
         #expect(try fixture.recorded().contains("10.0.0.11/24"))
+    }
+}
+
+extension LostAnswersTests {
+    /// Answers lost, and the kernel cannot be read again to settle them: the ops count as failed,
+    /// but the addresses they would add stay recorded as intended, so that those the kernel did
+    /// add are still the agent's to remove when metadata drops them.
+    @Test func addsWhoseAnswersWereLostAndCouldNotBeSettledStayRecordedAsIntended() async throws {
+        let fixture = Fixture(marksAddresses: false)
+        let engine = fixture.engine()
+        fixture.kernel.loseAnswers(applying: true)
+        fixture.kernel.whenApplying { [kernel = fixture.kernel] _ in kernel.failSnapshots("EIO") }
+        let report = await engine.sync()
+        #expect(report.exitCode == ExitStatus.failure, "\(report.summary)")
+        #expect(fixture.log.lines(.warning, containing: "stay recorded as intended").count == 1)
+        #expect(try fixture.recorded().isSuperset(of: ["10.0.0.11/24", "10.0.0.12/24"]))
+
+        fixture.kernel.whenApplying { _ in }
+        fixture.kernel.failSnapshots(nil)
+        fixture.kernel.loseAnswers(applying: nil)
+        await Self.expectRemovedWhenMetadataDropsIt(fixture, engine)
+    }
+
+    /// Metadata drops 10.0.0.12 from eth1: an owned address goes after the grace (two reads).
+    static func expectRemovedWhenMetadataDropsIt(_ fixture: Fixture, _ engine: SyncEngine,
+                                                 sourceLocation: SourceLocation = #_sourceLocation) async {
+        var network = Sample.network()
+        network.enis[1].privateIPv4s.removeLast()
+        fixture.metadata.script(.network(network))
+        _ = await engine.sync()
+        _ = await engine.sync()
+        #expect(!SyncEngineTests.addresses(fixture.kernel.current, on: "eth1").contains("10.0.0.12/24"), sourceLocation: sourceLocation)
     }
 }
 

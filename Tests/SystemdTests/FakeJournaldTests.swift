@@ -14,7 +14,7 @@ import Testing
 @Suite("Native journald protocol")
 struct FakeJournaldTests {
     @Test(
-        "A logged event reaches the journal socket with every field, multi-line values intact",
+        "A logged event reaches the journal socket with every field, control characters escaped",
         .enabled(if: getuid() == 0, "a private mount namespace needs CAP_SYS_ADMIN")
     )
     func eventReachesJournalSocket() async throws {
@@ -26,7 +26,7 @@ struct FakeJournaldTests {
                 event: LogEvent(
                     level: .notice,
                     message: "removed 10.0.0.9/24 from eth1\nsecond line",
-                    metadata: ["eni_id": "eni-abc", "action": "remove", "ips": ["10.0.0.9"]],
+                    metadata: ["eni_id": "eni-abc\u{1B}[2J", "action": "remove", "ips": ["10.0.0.9"]],
                     source: "Agent",
                     file: "Agent/Sync.swift",
                     function: "apply(_:)",
@@ -39,14 +39,14 @@ struct FakeJournaldTests {
         }
         let fields = try NativeProtocol.parse(datagram)
         #expect(fields == [
-            "MESSAGE=removed 10.0.0.9/24 from eth1\nsecond line",
+            #"MESSAGE=removed 10.0.0.9/24 from eth1\nsecond line"#,
             "PRIORITY=5",
             "SYSLOG_IDENTIFIER=eni-agent-test",
             "CODE_FILE=Agent/Sync.swift",
             "CODE_LINE=99",
             "CODE_FUNC=apply(_:)",
             "ACTION=remove",
-            "ENI_ID=eni-abc",
+            #"ENI_ID=eni-abc\u{1B}[2J"#,
             "IPS=[10.0.0.9]",
         ])
     }

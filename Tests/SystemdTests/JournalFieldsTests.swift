@@ -85,13 +85,16 @@ struct JournalFieldsTests {
         #expect(!fields.contains { $0.hasPrefix("SYSLOG_IDENTIFIER=") })
     }
 
-    @Test("Newlines in values are kept as they are: sendv encodes them")
-    func newlinesAreKept() {
+    @Test("Control characters from outside input are escaped in the message and every value, as on plain lines")
+    func controlsAreEscaped() {
         let fields = JournalFields.fields(
-            level: .error, message: "two\nlines", identifier: nil, file: "f", function: "g", line: 1,
-            metadata: ["body": "a\nb"])
-        #expect(fields.contains("MESSAGE=two\nlines"))
-        #expect(fields.contains("BODY=a\nb"))
+            level: .error, message: "bad value \"x\nnotice: forged\u{1B}[2J\"", identifier: nil, file: "f", function: "g", line: 1,
+            metadata: ["body": "a\nb\tc\u{7}", "nested": ["k\r": "v\u{0}"], "plain": "ü 10.0.0.1"])
+        #expect(fields.contains(#"MESSAGE=bad value "x\nnotice: forged\u{1B}[2J""#), "\(fields)")
+        #expect(fields.contains(#"BODY=a\nb\tc\u{07}"#), "\(fields)")
+        #expect(fields.contains(#"NESTED=[k\r: v\0]"#), "\(fields)")
+        #expect(fields.contains("PLAIN=ü 10.0.0.1"))
+        #expect(fields.allSatisfy { !$0.unicodeScalars.contains(where: ShownText.isControl) }, "\(fields)")
     }
 
     @Test("Nested metadata is flattened to text, dictionary keys sorted")

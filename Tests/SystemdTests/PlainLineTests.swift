@@ -39,7 +39,7 @@ struct PlainLineTests {
             message: "bad value\nnotice: forged line",
             metadata: ["value": "x\ny\tz\u{1B}[31m", "key\nname": "v"]
         )
-        #expect(line == #"error: bad value\nnotice: forged line key\nname=v value="x\ny\tz\x1B[31m""# + "\n")
+        #expect(line == #"error: bad value\nnotice: forged line key\nname=v value="x\ny\tz\u{1B}[31m""# + "\n")
         #expect(line.filter { $0 == "\n" }.count == 1)
     }
 

@@ -14,6 +14,7 @@ final class FakeKernel: KernelNetwork {
         /// Answers lost: nil, they come; true, each op is applied and its answer lost; false,
         /// lost and not applied.
         var answersLost: Bool?
+        var onApply: (@Sendable ([Op]) -> Void)?
     }
     private let state: Mutex<State>
 
@@ -39,7 +40,8 @@ final class FakeKernel: KernelNetwork {
     }
 
     func apply(_ ops: [Op]) async -> [OpResult] {
-        state.withLock { state in
+        state.withLock { $0.onApply }?(ops)
+        return state.withLock { state in
             state.applied += ops
             guard let applying = state.answersLost else {
                 return ops.map { OpResult(op: $0, outcome: Self.apply($0, to: &state.kernel, marks: marksAddresses)) }
@@ -66,6 +68,12 @@ final class FakeKernel: KernelNetwork {
     /// answers come again.
     func loseAnswers(applying: Bool?) {
         state.withLock { $0.answersLost = applying }
+    }
+
+    /// `body` runs with the ops of every apply before the kernel sees them: what a process
+    /// killed at that moment would have left behind.
+    func whenApplying(_ body: @escaping @Sendable ([Op]) -> Void) {
+        state.withLock { $0.onApply = body }
     }
 
     func change(_ body: (inout KernelState) -> Void) {
