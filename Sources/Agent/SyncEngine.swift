@@ -263,13 +263,14 @@ extension MetadataOutcome {
 }
 
 extension SyncEngine {
-    /// NICs (links with a globally unique MAC: not veth, bridge or other software links, whose
-    /// MACs are locally administered) that metadata does not list: probably an ENI hot-plugged a
-    /// moment ago, which metadata will list within seconds.
+    /// Links that could be an ENI (`ENILinks.couldBeENI`: a NIC's MAC of its own, no master; not
+    /// veth, bridge or other software links, whose MACs are locally administered) that metadata
+    /// does not list: probably an ENI hot-plugged a moment ago, which metadata will list within
+    /// seconds.
     static func unlistedNICs(_ kernel: KernelState, _ network: InstanceNetwork?, _ config: PlanConfig) -> [String] {
         guard let network else { return [] }
         return kernel.links.filter { link in
-            guard let mac = link.mac, mac.bytes[0] & 0x03 == 0, mac.bytes != [0, 0, 0, 0, 0, 0] else { return false }
+            guard ENILinks.couldBeENI(link), let mac = link.mac else { return false }
             return network.eni(mac: mac) == nil && !config.ignored.matches(name: link.name, mac: mac)
         }.map(\.name)
     }
