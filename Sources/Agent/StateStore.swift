@@ -102,7 +102,9 @@ public struct StateStore: Sendable {
     /// The lock if no one else holds it, nil if someone does; never waits.
     public func tryLock() throws(FileError) -> Lock? {
         try TextFile.makeDirectories(directory)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Read-only is enough for flock: a lock file that root's `--sync` created can be locked
+        // by the daemon's dynamic user too.
+        let fd = open(lockPath, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: lockPath, operation: "open", errno: errno) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
