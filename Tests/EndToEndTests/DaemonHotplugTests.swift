@@ -63,4 +63,31 @@ import TestSupport
         // Said once, not once per look.
         #expect(run.lines("info", containing: "waiting for metadata to list eth3").count == 1, "\(run.diagnostics)")
     }
+
+    /// Issue 15: a NIC that appeared with a MAC of its own and took the ENI's a moment later
+    /// was never configured (the MAC change only re-planned from the old read). It is looked at
+    /// again on the change, looked for until metadata lists the new MAC, and configured, with
+    /// the poll a minute away.
+    @Test func aNICThatTakesAnENIsMACLaterIsConfigured() async throws {
+        let run = try await DaemonLab.start(environment: ["ENI_AGENT_POLL_INTERVAL": "60s"])
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let mac = "00:16:3e:00:00:04"
+        try run.lab.pinGatewayMAC()
+        try run.lab.addLink(index: 3, mac: "02:00:00:00:00:44")
+        try run.lab.ecs.ip("link", "set", "eth3", "address", mac)
+        #expect(await eventually(timeout: .seconds(30)) { Self.waitingForMetadata(run, "eth3") }, "\(run.diagnostics)")
+
+        var eni = try run.lab.simENI("00:16:3e:00:00:03")
+        eni["mac"] = mac
+        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
+        eni["primaryIp"] = "192.168.1.231"
+        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
+        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        try run.lab.putSimENI(eni)
+        let configured = await eventually(timeout: .seconds(30), every: .milliseconds(20)) {
+            ((try? run.lab.addresses("eth3")) ?? []).contains("192.168.1.232/24")
+        }
+        #expect(configured, "\(run.diagnostics)")
+    }
 }
