@@ -103,9 +103,11 @@ public struct StateStore: Sendable {
     public func tryLock() throws(FileError) -> Lock? {
         try TextFile.makeDirectories(directory)
         // Read-only is enough for flock: a lock file that root's `--sync` created can be locked
-        // by the daemon's dynamic user too.
+        // by the daemon's dynamic user too, if it may read it (whatever root's umask was; the
+        // chmod fails harmlessly on a file someone else owns).
         let fd = open(lockPath, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: lockPath, operation: "open", errno: errno) }
+        _ = fchmod(fd, 0o644)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let saved = errno
