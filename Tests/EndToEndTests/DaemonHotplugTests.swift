@@ -16,6 +16,17 @@ import TestSupport
         return (json["byPath"] as? [String: Int])?[macsPath] ?? 0
     }
 
+    /// A fourth ENI for the simulator to list, made from the third.
+    static func fourthENI(_ lab: LabFixture, mac: String) throws -> [String: Any] {
+        var eni = try lab.simENI("00:16:3e:00:00:03")
+        eni["mac"] = mac
+        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
+        eni["primaryIp"] = "192.168.1.231"
+        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
+        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        return eni
+    }
+
     static func waitingForMetadata(_ run: DaemonLab, _ ifname: String) -> Bool {
         !run.lines("info", containing: "waiting for metadata to list \(ifname)").isEmpty
     }
@@ -40,12 +51,7 @@ import TestSupport
         report("hot-plug: \(fastReads) metadata reads in \(fastWindow.ms) ms while eth3 was not listed")
         #expect(fastReads <= Int(fastWindow.seconds) + 1, "\(fastReads) reads in \(fastWindow)\n\(run.diagnostics)")
 
-        var eni = try run.lab.simENI("00:16:3e:00:00:03")
-        eni["mac"] = mac
-        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
-        eni["primaryIp"] = "192.168.1.231"
-        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
-        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        let eni = try Self.fourthENI(run.lab, mac: mac)
         let monitor = try await KernelMonitor(run.lab.ecs)
         defer { monitor.stop() }
         try run.lab.putSimENI(eni)
@@ -78,12 +84,7 @@ import TestSupport
         try run.lab.ecs.ip("link", "set", "eth3", "address", mac)
         #expect(await eventually(timeout: .seconds(30)) { Self.waitingForMetadata(run, "eth3") }, "\(run.diagnostics)")
 
-        var eni = try run.lab.simENI("00:16:3e:00:00:03")
-        eni["mac"] = mac
-        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
-        eni["primaryIp"] = "192.168.1.231"
-        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
-        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        let eni = try Self.fourthENI(run.lab, mac: mac)
         try run.lab.putSimENI(eni)
         let configured = await eventually(timeout: .seconds(30), every: .milliseconds(20)) {
             ((try? run.lab.addresses("eth3")) ?? []).contains("192.168.1.232/24")
