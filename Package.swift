@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Model", "Metadata", "Reconcile", "eni-agent",
+                "Agent", "Model", "Metadata", "Netlink", "Reconcile", "eni-agent",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -69,7 +69,12 @@ final class AgentService: Service, Sendable {
                               readiness: readiness, shutdown: shutdown, config: initialConfig, timing: timing, logger: logger,
                               reload: reload)
         await withTaskGroup(of: Void.self) { tasks in
-            if let events { tasks.addTask { await Self.watchKernel(events, wakeup) } }
+            if let events {
+                tasks.addTask {
+                    await Self.watchKernel(events, wakeup)
+                    events.stop()
+                }
+            }
             tasks.addTask {
                 for await _ in hangups { wakeup.post(.reload) }
             }
@@ -94,17 +99,13 @@ final class AgentService: Service, Sendable {
         logger.warning("reporting ready without a complete sync after \(timeout) so that boot goes on; still trying")
     }
 
-    /// Kernel events → wake reasons. The stream ending (other than by cancellation) is reported,
-    /// so that the watchdog stops being fed by a loop that no longer sees the kernel.
-    static func watchKernel(_ events: NetlinkEvents, _ wakeup: Wakeup) async {
+    /// Kernel events → wake reasons (`WakeReason.init(_:)`). The stream ending (other than by
+    /// cancellation) is reported, so that the watchdog stops being fed by a loop that no longer
+    /// sees the kernel.
+    static func watchKernel(_ events: some AsyncSequence<NetlinkEvent, Never>, _ wakeup: Wakeup) async {
         for await event in events {
-            switch event {
-            case .linkAdded, .linkRemoved, .overflow: wakeup.post(.linkEvent)
-            case .linkChanged, .addressRemoved, .ruleRemoved: wakeup.post(.kernelEvent)
-            case .addressAdded, .ruleAdded, .routeAdded, .routeRemoved: continue
-            }
+            if let reason = WakeReason(event) { wakeup.post(reason) }
         }
-        events.stop()
         if !Task.isCancelled { wakeup.post(.eventsEnded) }
     }
 }

@@ -61,7 +61,8 @@ struct DaemonLoop {
         await stop()
     }
 
-    /// Events become deadlines: a burst of them is one sync after the debounce.
+    /// Events become deadlines: the first is answered at once, the rest of a burst by one more
+    /// sync after the debounce.
     private mutating func take(_ reasons: Set<WakeReason>, at now: Instant) async {
         if reasons.contains(.eventsEnded) {
             schedule.stopPinging()
@@ -91,11 +92,17 @@ struct DaemonLoop {
         if announce { notifier.ready(status: lastReport.map { statusLine($0, at: now) }) }
     }
 
-    /// The sync due now, if any. A re-plan without a cached read to re-plan from reads instead.
-    private func dueSync(at now: Instant) async -> SyncEngine.Source? {
-        let due = schedule.due(at: now)
+    /// The sync due now, if any. A re-plan without a cached read to re-plan from asks for a
+    /// read instead, rationed like the reads link events ask for: an outage that began before any
+    /// read succeeded must not let kernel churn drive the metadata service.
+    private mutating func dueSync(at now: Instant) async -> SyncEngine.Source? {
+        var due = schedule.due(at: now)
+        if !due.contains(.read), due.contains(.replan), !(await engine.hasCachedMetadata) {
+            schedule.replanNeedsRead(at: now)
+            due = schedule.due(at: now)
+        }
         if due.contains(.read) { return .metadata }
-        if due.contains(.replan) { return await engine.hasCachedMetadata ? .cache : .metadata }
+        if due.contains(.replan) { return .cache }
         return nil
     }
 
@@ -121,7 +128,7 @@ struct DaemonLoop {
         if source == .metadata {
             noteRead(report, at: now)
         } else {
-            schedule.replanned()
+            schedule.replanned(at: now)
         }
         if report.kernelError == nil, case .complete = report.metadata, readiness.claim() {
             notifier.ready(status: statusLine(report, at: now))

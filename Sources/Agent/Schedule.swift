@@ -1,8 +1,18 @@
 /// Timing of the loop that is not configuration, separate so that tests and benchmarks can
 /// shorten it (docs/design.md §5).
 struct LoopTiming: Sendable, Hashable {
-    /// Kernel events are coalesced for this long: an `ip addr flush` is one re-plan, not fifty.
+    /// An event is answered at once, unless the last sync that answered events ended less than
+    /// this ago: then it waits until this has passed, with every event that comes meanwhile. So
+    /// a lone deletion is restored one kernel round trip later, and an `ip addr flush` is two
+    /// re-plans, not fifty.
     var debounce: Duration = .milliseconds(50)
+    /// Metadata reads that kernel events ask for are rationed (a token bucket): this many at
+    /// once...
+    var eventReadBurst = 3
+    /// ...then one per this interval. Every read, whatever its cause, takes from the same
+    /// allowance, so however the kernel churns, reads stay within the burst plus one per interval
+    /// beyond those the poll, the hot-plug looks, the backoff and reloads schedule.
+    var eventReadInterval: Duration = .seconds(1)
     /// A new NIC whose MAC metadata does not list yet is re-read this often...
     var hotplugRetry: Duration = .seconds(1)
     /// ...for this long, then with doubling delays up to the poll interval.
@@ -50,10 +60,16 @@ struct Schedule: Sendable, Hashable {
 
     /// The poll, a hot-plug look or the backoff's retry, whichever applies.
     private(set) var nextRead: Instant
-    /// A link event's read, debounced.
+    /// A link event's read, debounced and rationed.
     private(set) var requestedRead: Instant?
     /// A kernel event's re-plan, debounced.
     private(set) var requestedReplan: Instant?
+    /// When the last sync that answered events ended: the debounce counts from there.
+    private(set) var lastAnswer: Instant?
+    /// The read allowance, as the generic cell rate algorithm keeps it: every read moves this on
+    /// by `eventReadInterval` (from now, if it lies in the past), and an event's read may start
+    /// once it is less than the burst's worth of intervals ahead.
+    private(set) var readAllowance: Instant
     private(set) var nextPing: Instant?
     /// Metadata reads that failed in a row.
     private(set) var failures = 0
@@ -74,6 +90,7 @@ struct Schedule: Sendable, Hashable {
         pingInterval = watchdog.map { $0 / 3 }
         nextRead = now
         nextPing = pingInterval.map { now + $0 }
+        readAllowance = now
     }
 
     /// The earliest deadline: the loop sleeps until then unless an event comes first.
@@ -93,16 +110,34 @@ struct Schedule: Sendable, Hashable {
         return duties
     }
 
-    /// A link came or went, or events were lost: read the metadata once the burst has settled.
-    /// Later events within the debounce join the first one's deadline.
+    /// A link that could be an ENI came, went or changed, or events were lost: read the metadata
+    /// at once, or once the debounce has passed, or once the allowance has a read, whichever is
+    /// latest. Later events join that deadline.
     mutating func linkChanged(at now: Instant) {
-        requestedRead = requestedRead ?? now + timing.debounce
+        requestedRead = requestedRead ?? max(answerable(at: now), readAllowed)
     }
 
-    /// Something the agent may own was removed, or a link went down: re-plan once the burst
-    /// has settled.
+    /// Something the agent may own was removed, or an ENI's link went down: re-plan at once,
+    /// or once the debounce has passed. Later events join that deadline.
     mutating func kernelChanged(at now: Instant) {
-        requestedReplan = requestedReplan ?? now + timing.debounce
+        requestedReplan = requestedReplan ?? answerable(at: now)
+    }
+
+    /// A re-plan is due but there is no metadata read to re-plan from: it becomes a read, which
+    /// the allowance rations like any other an event asks for.
+    mutating func replanNeedsRead(at now: Instant) {
+        requestedReplan = nil
+        requestedRead = requestedRead ?? max(now, readAllowed)
+    }
+
+    /// Now, or when the debounce after the last answer has passed.
+    private func answerable(at now: Instant) -> Instant {
+        max(now, lastAnswer.map { $0 + timing.debounce } ?? now)
+    }
+
+    /// When the read allowance next has a read.
+    var readAllowed: Instant {
+        readAllowance - timing.eventReadInterval * max(timing.eventReadBurst - 1, 0)
     }
 
     /// After a reload: read the metadata again at once, with the new configuration.
@@ -121,8 +156,9 @@ struct Schedule: Sendable, Hashable {
         nextPing = nil
     }
 
-    /// A re-plan from the cached read ran.
-    mutating func replanned() {
+    /// A re-plan from the cached read ran, and ended at `now`.
+    mutating func replanned(at now: Instant) {
+        if requestedReplan != nil { lastAnswer = now }
         requestedReplan = nil
     }
 
@@ -130,6 +166,8 @@ struct Schedule: Sendable, Hashable {
     /// `waitingForNICs`: a NIC is there that metadata does not list yet. `jitter` is a factor
     /// from `LoopTiming.jitter`.
     mutating func read(failed: Bool, waitingForNICs: Bool, at now: Instant, jitter: Double) {
+        if requestedRead != nil || requestedReplan != nil { lastAnswer = now }
+        readAllowance = max(readAllowance, now) + timing.eventReadInterval
         requestedRead = nil
         requestedReplan = nil
         failures = failed ? failures + 1 : 0

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,14 +51,71 @@ public struct SyncSummary: Sendable, Codable, Hashable {
     }
 }
 
-/// Reads and atomically writes the state file.
+/// Reads and atomically writes the state file, and locks it against a concurrent writer.
 public struct StateStore: Sendable {
     public var path: String
     var directory: String
+    /// Whoever writes the state file holds an exclusive `flock` on this file meanwhile, from
+    /// reading the ownership record to writing it back: the daemon and `--sync` take turns.
+    public var lockPath: String
 
     public init(directory: String) {
         self.directory = directory
         path = directory + "/state.json"
+        lockPath = directory + "/state.lock"
+    }
+
+    /// Which file the path names now: every write renames a new file over it, so a write by
+    /// anyone changes it. nil when there is no state file.
+    public struct Identity: Sendable, Hashable {
+        var device: UInt64
+        var inode: UInt64
+        var modified: Int64
+        var modifiedNanoseconds: Int
+    }
+
+    public func identity() -> Identity? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return Identity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), modified: Int64(status.st_mtim.tv_sec),
+                        modifiedNanoseconds: Int(status.st_mtim.tv_nsec))
+    }
+
+    /// The writer's lock, held until `release()` (or deinit): an open file description with an
+    /// exclusive `flock`, which the kernel drops if the process dies.
+    public final class Lock: Sendable {
+        private let fd: Mutex<Int32>
+
+        fileprivate init(fd: Int32) { self.fd = Mutex(fd) }
+
+        public func release() {
+            fd.withLock { fd in
+                guard fd >= 0 else { return }
+                close(fd)
+                fd = -1
+            }
+        }
+
+        deinit { release() }
+    }
+
+    /// The lock if no one else holds it, nil if someone does; never waits.
+    public func tryLock() throws(FileError) -> Lock? {
+        try TextFile.makeDirectories(directory)
+        // Read-only is enough for flock: a lock file that root's `--sync` created can be locked
+        // by the daemon's dynamic user too, if it may read it (whatever root's umask was; the
+        // chmod fails harmlessly on a file someone else owns).
+        let fd = open(lockPath, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError(path: lockPath, operation: "open", errno: errno) }
+        _ = fchmod(fd, 0o644)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let saved = errno
+            close(fd)
+            if saved == EWOULDBLOCK { return nil }
+            throw FileError(path: lockPath, operation: "lock", errno: saved)
+        }
+        return Lock(fd: fd)
     }
 
     /// nil when there is no state file yet. A file that is there but damaged is not an error:

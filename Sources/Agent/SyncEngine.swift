@@ -26,6 +26,11 @@ public actor SyncEngine {
     /// quiet poll that finds all four unchanged reuses it (comparing them costs a tenth of
     /// planning at 32 ENIs).
     private var quietPlan: (network: InstanceNetwork?, actual: KernelState, owned: Ownership, config: PlanConfig, plan: Plan)?
+    /// The state file as this engine last read or wrote it: another identity under the lock means
+    /// another process (a `--sync` beside the daemon) wrote it since.
+    private var seenFile: StateStore.Identity?
+    /// Whether the lock's failure has been logged (once until it works again).
+    private var lockWarned = false
     /// What the state file holds now, so that a quiet daemon does not rewrite it every poll.
     private var persisted: (ownership: Ownership, network: InstanceNetwork?, metadata: MetadataOutcome, exitCode: Int32,
                             at: ContinuousClock.Instant)?
@@ -62,7 +67,12 @@ public actor SyncEngine {
     public func restoreState() async {
         let store = store
         do {
-            guard let file = try await withTaskExecutorPreference(io, isolation: nil, operation: { try store.read() }) else { return }
+            // The identity first: a write between the two makes the first sync read it again.
+            let (identity, contents) = try await withTaskExecutorPreference(io, isolation: nil) { () throws(FileError) in
+                (store.identity(), try store.read())
+            }
+            seenFile = identity
+            guard let file = contents else { return }
             if !file.problems.isEmpty {
                 let shown = file.problems.prefix(5).joined(separator: "; ") + (file.problems.count > 5 ? "; and \(file.problems.count - 5) more" : "")
                 logger.warning("state file \(store.path) is damaged; using what validated (\(file.state.ownership.addresses.count) owned addresses), the next sync replaces it: \(shown)")
@@ -99,6 +109,14 @@ public actor SyncEngine {
         syncCount += 1
         var cycle = Cycle(id: syncCount, dryRun: dryRun, logger: logger)
         guard let read = await readMetadata(source, &cycle) else { return cycle.report(.unavailable(reason: "cancelled")) }
+        // From the ownership record's reading to its writing, one writer at a time.
+        var lock: StateStore.Lock?
+        if !dryRun {
+            guard case .acquired(let held) = await lockState(&cycle) else { return cycle.report(.unavailable(reason: "cancelled")) }
+            lock = held
+            await adoptConcurrentWrite(&cycle)
+        }
+        defer { lock?.release() }
         let actual: KernelState
         do {
             actual = try await kernel.snapshot()
@@ -143,6 +161,62 @@ public actor SyncEngine {
             if Task.isCancelled { return nil }
             return Read(network: cachedNetwork?.markedIncomplete(reason: "metadata unavailable"), outcome: .unavailable(reason: "\(error)"))
         }
+    }
+
+    enum Locking {
+        /// The lock, or nil where it cannot be had at all (said once; the sync goes on).
+        case acquired(StateStore.Lock?)
+        case cancelled
+    }
+
+    /// Waits for the state file's lock while another process holds it, checking every 10 ms
+    /// (a `--sync` holds it for its kernel read, apply and write: milliseconds to a second), and
+    /// gives up only on cancellation.
+    private func lockState(_ cycle: inout Cycle) async -> Locking {
+        let store = store
+        var said = false
+        while true {
+            do {
+                if let lock = try await withTaskExecutorPreference(io, isolation: nil, operation: { try store.tryLock() }) {
+                    lockWarned = false
+                    return .acquired(lock)
+                }
+            } catch {
+                if !lockWarned {
+                    lockWarned = true
+                    cycle.log.warning("cannot lock \(store.lockPath): \(error); writing the state file without it, so a concurrent eni-agent --sync may overwrite this one's record")
+                }
+                return .acquired(nil)
+            }
+            if !said {
+                cycle.log.info("waiting for \(store.lockPath): another eni-agent (a --sync?) is writing the state file")
+                said = true
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(10))
+            } catch {
+                return .cancelled
+            }
+        }
+    }
+
+    /// Takes in what another process wrote to the state file since this engine last read or
+    /// wrote it (`Ownership.adopting`), so that a `--sync` run beside the daemon keeps the
+    /// ownership it recorded.
+    private func adoptConcurrentWrite(_ cycle: inout Cycle) async {
+        let store = store
+        let seen = seenFile
+        let contents = await withTaskExecutorPreference(io, isolation: nil) { () -> (StateStore.Identity?, StateFileContents?)? in
+            let identity = store.identity()
+            guard identity != seen else { return nil }
+            return (identity, try? store.read())
+        }
+        guard let (identity, file) = contents else { return }
+        seenFile = identity
+        guard let state = file?.state else { return }
+        ownership = ownership.adopting(state.ownership)
+        persisted = nil
+        cycle.log.info("state file \(store.path) written by another eni-agent (pid \(state.pid)) since the last sync: its ownership record taken in")
     }
 
     /// The planner's answer, or the last quiet plan when nothing it depends on changed.
@@ -228,11 +302,15 @@ public actor SyncEngine {
         }
     }
 
-    /// Writes the state file (temporary file, fsync, rename) on the blocking thread.
+    /// Writes the state file (temporary file, fsync, rename) on the blocking thread, and notes
+    /// the file this engine wrote, so that only another process's write is adopted.
     private func save(_ owned: Ownership, network: InstanceNetwork?, lastSync summary: SyncSummary?) async throws {
         let state = PersistedState(updatedAt: WallClock.now(), pid: getpid(), ownership: owned, network: network, lastSync: summary)
         let store = store
-        try await withTaskExecutorPreference(io, isolation: nil) { try store.save(state) }
+        seenFile = try await withTaskExecutorPreference(io, isolation: nil) {
+            try store.save(state)
+            return store.identity()
+        }
         lastSync = summary
     }
 }
@@ -291,13 +369,14 @@ extension MetadataOutcome {
 }
 
 extension SyncEngine {
-    /// NICs (links with a globally unique MAC: not veth, bridge or other software links, whose
-    /// MACs are locally administered) that metadata does not list: probably an ENI hot-plugged a
-    /// moment ago, which metadata will list within seconds.
+    /// Links that could be an ENI (`ENILinks.couldBeENI`: a NIC's MAC of its own, no master; not
+    /// veth, bridge or other software links, whose MACs are locally administered) that metadata
+    /// does not list: probably an ENI hot-plugged a moment ago, which metadata will list within
+    /// seconds.
     static func unlistedNICs(_ kernel: KernelState, _ network: InstanceNetwork?, _ config: PlanConfig) -> [String] {
         guard let network else { return [] }
         return kernel.links.filter { link in
-            guard let mac = link.mac, mac.bytes[0] & 0x03 == 0, mac.bytes != [0, 0, 0, 0, 0, 0] else { return false }
+            guard ENILinks.couldBeENI(link), let mac = link.mac else { return false }
             return network.eni(mac: mac) == nil && !config.ignored.matches(name: link.name, mac: mac)
         }.map(\.name)
     }

@@ -4,9 +4,11 @@ import Synchronization
 /// Why the daemon's loop should look again. Reasons accumulate while a cycle runs, so a trigger
 /// during a cycle schedules exactly one more, and cycles never overlap.
 public enum WakeReason: Hashable, Sendable {
-    /// Something changed that only a metadata read can explain (a link came or went, events lost).
+    /// Something changed that only a metadata read can explain (a link that could be an ENI
+    /// came, went or changed what makes it one; events lost).
     case linkEvent
-    /// Something the agent may own was removed, or a link went down: re-plan from the cache.
+    /// Something the agent may own was removed, or an ENI's link went down: re-plan from the
+    /// cache.
     case kernelEvent
     case reload
     case shutdown

@@ -80,6 +80,13 @@ public struct MACAddress: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.bytes = bytes
     }
 
+    /// A unicast MAC from a manufacturer's block (neither the group bit nor the locally
+    /// administered bit set), and not all zeros: what a NIC has. Software links (veth, bridge,
+    /// tap) get random locally administered ones.
+    public var isUniversalUnicast: Bool {
+        bytes[0] & 0x03 == 0 && bytes != [0, 0, 0, 0, 0, 0]
+    }
+
     public var description: String {
         bytes.map { byte in
             let hex = String(byte, radix: 16)

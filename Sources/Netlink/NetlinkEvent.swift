@@ -9,7 +9,9 @@ public enum NetlinkEvent: Sendable, Hashable {
     /// kernel's RTM_NEWLINKs that change none of them (statistics, operstate, IPv6 settings) are
     /// not reported. `changes` is `.all` for a link the stream had not seen.
     case linkChanged(Link, changes: LinkChanges)
-    case linkRemoved(index: Int32, name: String)
+    /// A link went: deleted, or moved to another namespace; as the kernel last described it
+    /// (kind, master and MAC included, so that a veth's end is told from an ENI's).
+    case linkRemoved(Link)
     case addressAdded(Address)
     case addressRemoved(Address)
     /// A route added or replaced, in any table, either family (cloned routes, the kernel's

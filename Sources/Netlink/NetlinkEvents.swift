@@ -216,7 +216,7 @@ private final class EventCollector {
                 guard Messages.isLinkMessage(msg) else { return }
                 let link = try Messages.link(msg)
                 links[link.index] = nil
-                continuation.yield(.linkRemoved(index: link.index, name: link.name))
+                continuation.yield(.linkRemoved(link))
             case Int32(RTM_NEWADDR):
                 if let a = try Messages.address(msg, names: name) { continuation.yield(.addressAdded(a)) }
             case Int32(RTM_DELADDR):

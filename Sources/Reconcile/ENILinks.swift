@@ -23,6 +23,22 @@ public struct ENILinks: Sendable {
         "vlan", "macvlan", "macvtap", "ipvlan", "ipvtap", "macsec", "bridge", "bond", "team", "hsr", "prp",
     ]
 
+    /// Whether `link` could be an ENI's link, now or once metadata lists its MAC: it carries a
+    /// MAC of its own (not one of `derivedMACKinds`) that a NIC could have
+    /// (`MACAddress.isUniversalUnicast`: metadata lists only those), and has no master. The
+    /// daemon looks at the metadata again only for changes of such links (docs/design.md §5), and
+    /// looks for the metadata of such a link that it does not list yet (hot-plug). `resolve`
+    /// matches any MAC, since what metadata lists decides there.
+    public static func couldBeENI(_ link: Link) -> Bool {
+        couldBeENI(mac: link.mac, kind: link.kind, master: link.master)
+    }
+
+    /// The same test on the fields one at a time, for a link of which only some are known.
+    public static func couldBeENI(mac: MACAddress?, kind: String?, master: Int32?) -> Bool {
+        guard let mac, mac.isUniversalUnicast else { return false }
+        return !derivedMACKinds.contains(kind ?? "") && master == nil
+    }
+
     private let byMAC: [MACAddress: [Link]]
     private let byIndex: [Int32: Link]
 

@@ -50,7 +50,7 @@ public struct Ownership: Sendable, Hashable {
                 continue
             }
         }
-        next.addresses.sort { ($0.ifindex, $0.address) < ($1.ifindex, $1.address) }
+        next.sortAddresses()
         return next
     }
 
@@ -58,6 +58,26 @@ public struct Ownership: Sendable, Hashable {
         guard let mac = macs[a.ifindex] else { return }
         addresses.removeAll { $0.ifindex == a.ifindex && $0.address == a.address }
         addresses.append(OwnedAddress(mac: mac, ifindex: a.ifindex, prefix: a.prefix))
+    }
+}
+
+extension Ownership {
+    /// By link, then address: the state file's order, the same from run to run.
+    mutating func sortAddresses() {
+        addresses.sort { ($0.ifindex, $0.address) < ($1.ifindex, $1.address) }
+    }
+
+    /// This record once another process (a `--sync` beside the daemon) has written `newer` to
+    /// the state file: its removal counts, since it planned last, and the addresses either
+    /// records. A record of this one that `newer` lacks is either still this process's (kept) or
+    /// of an address the other removed, which `AddressOwnership.pruned` drops once it is gone.
+    public func adopting(_ newer: Ownership) -> Ownership {
+        var merged = newer
+        for owned in addresses where !merged.addresses.contains(where: { $0.ifindex == owned.ifindex && $0.address == owned.address }) {
+            merged.addresses.append(owned)
+        }
+        merged.sortAddresses()
+        return merged
     }
 }
 

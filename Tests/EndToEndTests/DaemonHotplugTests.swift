@@ -16,6 +16,17 @@ import TestSupport
         return (json["byPath"] as? [String: Int])?[macsPath] ?? 0
     }
 
+    /// A fourth ENI for the simulator to list, made from the third.
+    static func fourthENI(_ lab: LabFixture, mac: String) throws -> [String: Any] {
+        var eni = try lab.simENI("00:16:3e:00:00:03")
+        eni["mac"] = mac
+        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
+        eni["primaryIp"] = "192.168.1.231"
+        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
+        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        return eni
+    }
+
     static func waitingForMetadata(_ run: DaemonLab, _ ifname: String) -> Bool {
         !run.lines("info", containing: "waiting for metadata to list \(ifname)").isEmpty
     }
@@ -40,12 +51,7 @@ import TestSupport
         report("hot-plug: \(fastReads) metadata reads in \(fastWindow.ms) ms while eth3 was not listed")
         #expect(fastReads <= Int(fastWindow.seconds) + 1, "\(fastReads) reads in \(fastWindow)\n\(run.diagnostics)")
 
-        var eni = try run.lab.simENI("00:16:3e:00:00:03")
-        eni["mac"] = mac
-        eni["id"] = "eni-bp1d66qjxb3qoin3ex04"
-        eni["primaryIp"] = "192.168.1.231"
-        eni["privateIpv4s"] = ["192.168.1.231", "192.168.1.232"]
-        eni["ipv6s"] = ["2408:4005:3a4:ab00::231"]
+        let eni = try Self.fourthENI(run.lab, mac: mac)
         let monitor = try await KernelMonitor(run.lab.ecs)
         defer { monitor.stop() }
         try run.lab.putSimENI(eni)
@@ -62,5 +68,27 @@ import TestSupport
         #expect(try run.lab.routeGet("8.8.8.8", from: "192.168.1.232").contains("dev eth3"))
         // Said once, not once per look.
         #expect(run.lines("info", containing: "waiting for metadata to list eth3").count == 1, "\(run.diagnostics)")
+    }
+
+    /// Issue 15: a NIC that appeared with a MAC of its own and took the ENI's a moment later
+    /// was never configured (the MAC change only re-planned from the old read). It is looked at
+    /// again on the change, looked for until metadata lists the new MAC, and configured, with
+    /// the poll a minute away.
+    @Test func aNICThatTakesAnENIsMACLaterIsConfigured() async throws {
+        let run = try await DaemonLab.start(environment: ["ENI_AGENT_POLL_INTERVAL": "60s"])
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let mac = "00:16:3e:00:00:04"
+        try run.lab.pinGatewayMAC()
+        try run.lab.addLink(index: 3, mac: "02:00:00:00:00:44")
+        try run.lab.ecs.ip("link", "set", "eth3", "address", mac)
+        #expect(await eventually(timeout: .seconds(30)) { Self.waitingForMetadata(run, "eth3") }, "\(run.diagnostics)")
+
+        let eni = try Self.fourthENI(run.lab, mac: mac)
+        try run.lab.putSimENI(eni)
+        let configured = await eventually(timeout: .seconds(30), every: .milliseconds(20)) {
+            ((try? run.lab.addresses("eth3")) ?? []).contains("192.168.1.232/24")
+        }
+        #expect(configured, "\(run.diagnostics)")
     }
 }

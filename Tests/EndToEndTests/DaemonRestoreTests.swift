@@ -91,6 +91,60 @@ import TestSupport
         #expect(try run.lab.metadataRequests() == requestsBefore)
     }
 
+    /// Issue 15: a flushed per-ENI table waited for the next poll. Its routes come back on the
+    /// kernel's route events, from the cached read, long before the poll (a minute away).
+    @Test func aFlushedENIRouteTableIsRestoredWithoutAMetadataRead() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let before = try run.lab.kernelPicture()
+        let requestsBefore = try run.lab.metadataRequests()
+        // The tables of eth2's routes (its default route's and its subnet's), both families.
+        let tables = Set(before.routes.filter { $0.contains("dev eth2") }.compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            return words.firstIndex(of: "table").map { String(words[$0 + 1]) }
+        })
+        try #require(!tables.isEmpty, "\(before.routes)")
+        for table in tables.sorted() {
+            try run.lab.ecs.ip("route", "flush", "table", table)
+            try run.lab.ecs.ip("-6", "route", "flush", "table", table)
+        }
+        // Put back (often before `ip route show` could see them gone): by a later sync than the
+        // first, one notice per route.
+        let restored = { run.lines("notice", containing: "added route").filter { line in
+            line.fields["sync_id"] != "1" && tables.contains { line.message.contains("table \($0) ") }
+        } }
+        let back = await eventually(timeout: .seconds(30), every: .milliseconds(10)) {
+            restored().count >= tables.count && ((try? run.lab.kernelPicture()).map { $0.routes == before.routes } ?? false)
+        }
+        let after = try run.lab.kernelPicture()
+        #expect(back, "\(after.routes.symmetricDifference(before.routes))\n\(run.diagnostics)")
+        #expect(try run.lab.metadataRequests() == requestsBefore, "a restore read the metadata service")
+    }
+
+    /// Issue 15: every veth a container runtime made read the metadata. Veths that come, join a
+    /// bridge, go up and go make no metadata request; a deleted address put back afterwards
+    /// marks that the daemon has taken every event before it.
+    @Test func vethChurnReadsNoMetadata() async throws {
+        let run = try await DaemonLab.start(environment: Self.quietPoll)
+        defer { run.destroy() }
+        guard await run.waitReady() != nil else { return }
+        let requestsBefore = try run.lab.metadataRequests()
+        try run.lab.ecs.ip("link", "add", "cbr0", "type", "bridge")
+        defer { _ = try? run.lab.ecs.ip("link", "del", "cbr0") }
+        for n in 0..<10 {
+            try run.lab.ecs.ip("link", "add", "cveth\(n)", "type", "veth", "peer", "name", "cpeer\(n)")
+            try run.lab.ecs.ip("link", "set", "cveth\(n)", "master", "cbr0", "up")
+            try run.lab.ecs.ip("link", "set", "cpeer\(n)", "up")
+        }
+        for n in 0..<10 { try run.lab.ecs.ip("link", "del", "cveth\(n)") }
+        try run.lab.ecs.ip("addr", "del", "192.168.1.213/24", "dev", "eth1")
+        #expect(await eventually(timeout: .seconds(30), every: .milliseconds(10)) {
+            (try? run.lab.addresses("eth1").contains("192.168.1.213/24")) ?? false
+        }, "\(run.diagnostics)")
+        #expect(try run.lab.metadataRequests() == requestsBefore, "veths read the metadata service")
+    }
+
     /// A read held up by the metadata service for 10 s while addresses are deleted under it: no
     /// second cycle starts meanwhile, and the events that came during the cycle make exactly
     /// one more. Judged from the engine's own log (each cycle ends with a debug line, and
@@ -110,8 +164,9 @@ import TestSupport
         let readsBefore = macsReads()
         let slow = { Self.syncLines(run).first { $0.ms >= 9900 } }
 
-        // A new link is a reason for a metadata read (it may be an ENI being hot-plugged).
-        try run.lab.ecs.ip("link", "add", "vtest0", "type", "veth", "peer", "name", "vtest1")
+        // A new link with a NIC's MAC is a reason for a metadata read (it may be an ENI being
+        // hot-plugged).
+        try run.lab.ecs.ip("link", "add", "vtest0", "address", "00:16:3e:99:00:01", "type", "veth", "peer", "name", "vtest1")
         #expect(await eventually(timeout: .seconds(30), every: .milliseconds(10)) { macsReads() > readsBefore }, "\(run.diagnostics)")
         let deleted = [("eth1", "192.168.1.212/24"), ("eth1", "192.168.1.213/24"), ("eth2", "192.168.1.222/24")]
         for (link, address) in deleted { try run.lab.ecs.ip("addr", "del", address, "dev", link) }

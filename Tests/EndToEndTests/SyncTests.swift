@@ -264,7 +264,8 @@ import TestSupport
         #expect(try jq(".ownership.removalCounts | length", text) == "0")
         #expect(try jq(".lastSync.exitCode", text) == "0")
         #expect(try jq(".network.enis | length", text) == "3")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: lab.stateDirectory).filter { $0 != "state.json" }
+        // No temporary file left; the writers' lock file stays (an empty file, never renamed).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: lab.stateDirectory).filter { !["state.json", "state.lock"].contains($0) }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

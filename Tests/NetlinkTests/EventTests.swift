@@ -43,7 +43,9 @@ extension NetlinkSuite {
             try await Self.watching(ns) { log in
                 try await ns.run("link", "del", "vx1")
                 let both = await eventually(timeout: .seconds(3)) {
-                    log.events.contains(.linkRemoved(index: vx1.index, name: "vx1")) && log.events.contains(.linkRemoved(index: vy1, name: "vy1"))
+                    [(vx1.index, "vx1"), (vy1, "vy1")].allSatisfy { index, name in
+                        log.contains { if case .linkRemoved(let l) = $0 { l.index == index && l.name == name && l.kind == "veth" } else { false } }
+                    }
                 }
                 #expect(both, "\(log.events)")
             }

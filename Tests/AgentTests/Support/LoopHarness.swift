@@ -3,11 +3,12 @@ import Foundation
 import Logging
 import Metadata
 import Model
+import Netlink
 import NIOPosix
 
 /// The daemon's loop on an event-loop thread of its own, as the daemon runs it, but with a fake
 /// kernel, a scripted metadata service and a recording notifier: the loop and the sync engine
-/// are the real ones.
+/// are the real ones, and so is the triage of kernel events (`event(_:)`).
 final class LoopHarness: Sendable {
     let kernel: FakeKernel
     let metadata: ScriptedMetadata
@@ -19,6 +20,8 @@ final class LoopHarness: Sendable {
     let stateDirectory: String
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let task: Task<Void, Never>
+    private let events: AsyncStream<NetlinkEvent>.Continuation
+    private let watcher: Task<Void, Never>
 
     /// `reload` answers SIGHUP (the starting configuration again by default).
     init(kernel: KernelState = Sample.kernel(), metadata: ScriptedMetadata = ScriptedMetadata(.network(Sample.network())),
@@ -42,9 +45,21 @@ final class LoopHarness: Sendable {
             var running = loop
             await running.run()
         }
+        let (stream, events) = AsyncStream.makeStream(of: NetlinkEvent.self)
+        self.events = events
+        watcher = Task { [wakeup] in await AgentService.watchKernel(stream, wakeup) }
     }
 
     func post(_ reason: WakeReason) { wakeup.post(reason) }
+
+    /// A kernel event, through the daemon's triage, as `NetlinkEvents` would deliver it.
+    func event(_ events: NetlinkEvent...) {
+        event(contentsOf: events)
+    }
+
+    func event(contentsOf events: [NetlinkEvent]) {
+        for event in events { self.events.yield(event) }
+    }
 
     /// SIGTERM: cancels a sync in flight, ends the loop; waits for it.
     func stop() async {
@@ -56,6 +71,9 @@ final class LoopHarness: Sendable {
     /// Stops the loop if a test has not, and removes what it created.
     func destroy() async {
         await stop()
+        watcher.cancel()
+        events.finish()
+        await watcher.value
         await engine.shutdown()
         try? await group.shutdownGracefully()
         try? FileManager.default.removeItem(atPath: stateDirectory)
