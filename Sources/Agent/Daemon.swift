@@ -1,4 +1,5 @@
 public import Logging
+import Model
 import Netlink
 import ServiceLifecycle
 import Systemd
@@ -101,6 +102,9 @@ final class AgentService: Service, Sendable {
             switch event {
             case .linkAdded, .linkRemoved, .overflow: wakeup.post(.linkEvent)
             case .linkChanged, .addressRemoved, .ruleRemoved: wakeup.post(.kernelEvent)
+            // One of the agent's routes deleted (a flushed table, a `local` route of a prefix):
+            // put back from the cached read. Others' routes come and go with containers.
+            case .routeRemoved(let route) where route.proto == eniAgentProtocol: wakeup.post(.kernelEvent)
             case .addressAdded, .ruleAdded, .routeAdded, .routeRemoved: continue
             }
         }
