@@ -29,6 +29,8 @@ struct Desired {
     var handsOff: Set<Int32> = []
     /// Link index → MAC of the ENI that link is.
     var eniOfLink: [Int32: MACAddress] = [:]
+    /// Each delegated prefix the plan serves → the one ENI it is for.
+    var prefixOwner: [IPPrefix: MACAddress] = [:]
     let links: ENILinks
     let claims: AddressClaims?
     let network: InstanceNetwork?
@@ -70,21 +72,50 @@ struct Desired {
             }
         }
         for i in validated.indices where !local.isEmpty { validated[i].refuseLocalGateways(local) }
+        // A prefix goes to one ENI: two `local` routes for it would replace each other every
+        // cycle, and its addresses would sit on two links. Metadata should never list one twice;
+        // if it does, the ENI with the lowest MAC keeps it and the others are told.
+        var owners: [IPPrefix: MACAddress] = [:]
+        for eni in validated.sorted(by: { $0.eni.mac < $1.eni.mac }) {
+            for prefix in eni.prefixes4 + eni.prefixes6 where owners[prefix] == nil { owners[prefix] = eni.eni.mac }
+        }
+        for i in validated.indices {
+            let mac = validated[i].eni.mac
+            for prefix in validated[i].prefixes4 + validated[i].prefixes6 where owners[prefix] != mac {
+                let owner = network.eni(mac: owners[prefix]!)?.id ?? owners[prefix]!.description
+                notes.append(PlanNote(.warning, eni: ENIRef(id: validated[i].eni.id, mac: mac, ifname: nil),
+                                      "prefix \(prefix) is listed on both \(owner) and \(validated[i].name): configured for \(owner) only"))
+            }
+            validated[i].prefixes4.removeAll { owners[$0] != mac }
+            validated[i].prefixes6.removeAll { owners[$0] != mac }
+        }
         let untrusted = Set(heldENIs.keys).union(validated.filter { $0.firstRejected != nil }.map(\.eni.mac))
         let claims = AddressClaims(validated, primaryMAC: network.primaryMAC, untrusted: untrusted, actual: actual, links: links,
                                    ownership: ownership)
         self.claims = claims
+        prefixOwner = owners
         notes += claims.notes
         var suppressFamilies: Set<IPFamily> = []
+        // A prefix's address the agent put on another ENI's link whose read cannot say it let go
+        // stays there, as a listed address does (AddressClaims).
+        let heldLinks = Set(actual.links.filter { $0.mac.map(untrusted.contains) ?? false }.map(\.index))
+        let staying = Set(actual.addresses.filter { heldLinks.contains($0.ifindex) && ownership.owns($0) }.map { ($0.address, $0.ifindex) }
+            .map { AddressKey(ifindex: $0.1, address: $0.0) })
         for eni in validated {
             guard let link = place(eni) else { continue }
-            add(eni, on: link, actual: actual, config: config, claims: claims, suppress: &suppressFamilies)
+            add(eni, on: link, actual: actual, config: config, claims: claims, staying: staying, suppress: &suppressFamilies)
         }
         for family in IPFamily.allCases where suppressFamilies.contains(family) {
             let rule = Rule(family: family, priority: config.scheme.suppressPriority, table: RouteTable.main, suppressPrefixLength: 0)
             let ref = ENIRef(id: nil, mac: network.primaryMAC, ifname: nil)
             rules.append(Wanted(object: rule, reason: "main-table routes more specific than default win over ENI defaults", eni: ref))
         }
+    }
+
+    /// The ENI whose delegated prefix holds `address`, when prefixes' addresses are configured.
+    func prefixOwner(of address: IPAddress, config: PlanConfig) -> MACAddress? {
+        guard config.prefixes == .addresses else { return nil }
+        return prefixOwner.first { $0.key.contains(address) }?.value
     }
 
     /// The link to configure `eni` on, or nil (with a note) when there is none to manage.
@@ -118,6 +149,7 @@ struct Desired {
     }
 
     private mutating func add(_ eni: ValidatedENI, on link: Link, actual: KernelState, config: PlanConfig, claims: AddressClaims,
+                              staying: Set<AddressKey>,
                               suppress: inout Set<IPFamily>) {
         let name = eni.name
         let ref = ENIRef(id: eni.eni.id, mac: eni.eni.mac, ifname: link.name)
@@ -139,7 +171,10 @@ struct Desired {
         let v6 = eni.v6.filter { claims.belongs($0.address, to: eni.eni.mac) }
         addAddresses(v4, v6, of: eni, on: link, ref: ref)
         let prefixes = eni.prefixes4 + eni.prefixes6
-        if config.prefixes == .addresses { addPrefixAddresses(excluding: v4, of: eni, on: link, claims: claims, ref: ref) }
+        if config.prefixes == .addresses {
+            let elsewhere = Set(staying.filter { $0.ifindex != link.index }.map(\.address))
+            addPrefixAddresses(excluding: v4, elsewhere: elsewhere, of: eni, on: link, claims: claims, ref: ref)
+        }
 
         // The kernel refuses a route through a link that is down (ENETDOWN): with bring-up off,
         // a down link gets its addresses and rules now and its routes once somebody brings it
@@ -201,7 +236,11 @@ struct Desired {
             route(Route(table: subnetTable, destination: subnet, ifindex: link.index, ifname: link.name, preferredSource: source),
                   "IPv6 vSwitch subnet of \(name)")
         }
-        if let gateway = eni.gateway6, !v6.isEmpty || !eni.prefixes6.isEmpty {
+        // Without `onlink` the kernel wants a route to the gateway in the table: one of the
+        // subnets kept here must hold it (without vswitch-ipv6-cidr-block, the /64 of an address
+        // or prefix given to another ENI may have been the one that did).
+        if let gateway = eni.gateway6, !v6.isEmpty || !eni.prefixes6.isEmpty,
+           IPAddress.v6(gateway).isLinkLocal || subnets6.contains(where: { $0.contains(.v6(gateway)) }) {
             // IPv6 checks an `onlink` gateway against the main table, where the primary ENI's
             // route to a shared /64 names another device ("device mismatch"). Without onlink
             // the kernel checks the route's own table: so that table gets the /64 first. A
@@ -233,7 +272,7 @@ struct Desired {
     /// `ENI_AGENT_PREFIXES=addresses`: every address of each IPv4 prefix, configured as the
     /// ENI's other IPv4 addresses are (vSwitch length; `noprefixroute` on a secondary ENI), up to
     /// `PrefixMode.maxAddressesPerENI`. An address listed on another ENI stays that ENI's.
-    private mutating func addPrefixAddresses(excluding v4: [IPPrefix], of eni: ValidatedENI, on link: Link,
+    private mutating func addPrefixAddresses(excluding v4: [IPPrefix], elsewhere: Set<IPAddress>, of eni: ValidatedENI, on link: Link,
                                              claims: AddressClaims, ref: ENIRef) {
         guard let subnet = eni.eni.ipv4Subnet else { return }
         let flags: AddressFlags = eni.isPrimary ? [] : [.noPrefixRoute]
@@ -244,7 +283,7 @@ struct Desired {
             guard case .v4(let first) = prefix.address else { continue }
             for offset in 0..<(UInt32(1) << UInt32(32 - prefix.length)) {
                 let address = IPAddress.v4(IPv4Address(first.value + offset))
-                guard claims.belongs(address, to: eni.eni.mac), seen.insert(address).inserted else { continue }
+                guard claims.belongs(address, to: eni.eni.mac), !elsewhere.contains(address), seen.insert(address).inserted else { continue }
                 guard added < PrefixMode.maxAddressesPerENI else {
                     skipped += 1
                     continue
