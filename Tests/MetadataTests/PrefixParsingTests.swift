@@ -1,6 +1,7 @@
 // docs/metadata.md "Keys": `ipv4-prefixes` and `ipv6-prefixes`, whose format for several
 // entries is not documented, in every list form the parser takes.
 
+import IMDSSim
 import Metadata
 import Model
 import Testing
@@ -130,5 +131,39 @@ private let two6 = [IPPrefix("2408:4005:3a4:ab00:1::/80")!, IPPrefix("2408:4005:
     @Test func aFailedPrefixKeyMakesTheENIIncomplete() {
         let (eni, _) = Self.assemble(.failed(reason: "HTTP 500"), .missing)
         #expect(eni.completeness == .incomplete(reason: "ipv4-prefixes failed: HTTP 500"))
+    }
+}
+
+/// The client against the simulator serving each list form: the same prefixes every time, and
+/// none of the prefix keys read when prefixes are off.
+@Suite struct PrefixReads {
+    private static let mac = "00:16:3e:00:00:02"
+
+    private static func state(_ format: PrefixListFormat) throws -> SimState {
+        var state = try sampleState()
+        state.prefixListFormat = format
+        _ = state.changePrefixes(mac: mac, add: ["192.168.1.32/28", "192.168.1.48/28", "2408:4005:3a4:ab00:1:0:0:0/80"], remove: [])
+        return state
+    }
+
+    @Test(arguments: PrefixListFormat.allCases)
+    func everyFormTheSimulatorServesReadsTheSame(format: PrefixListFormat) async throws {
+        try await withSimulator(try Self.state(format)) { _, client in
+            let read = try await client.read()
+            let eni = try #require(read.network.eni(mac: MACAddress(Self.mac)!))
+            #expect(eni.ipv4Prefixes == [IPPrefix("192.168.1.32/28")!, IPPrefix("192.168.1.48/28")!])
+            #expect(eni.ipv6Prefixes.map(\.description) == ["2408:4005:3a4:ab00:1::/80"])
+            #expect(read.network.isComplete)
+        }
+    }
+
+    @Test func withPrefixesOffNeitherKeyIsAskedFor() async throws {
+        try await withSimulator(try Self.state(.lines), configure: { $0.readsPrefixes = false }) { simulator, client in
+            let read = try await client.read()
+            #expect(read.network.enis.allSatisfy { $0.prefixes.isEmpty })
+            #expect(read.network.isComplete)
+            #expect(read.requests == 1 + 1 + 4 + 9 * 3)
+            #expect(simulator.counters().byPath.keys.allSatisfy { !$0.hasSuffix("-prefixes") })
+        }
     }
 }

@@ -260,7 +260,9 @@ struct PlannerPropertyTests {
                     // (Rules in other ENIs' tables may still wait for the grace.)
                     let rules = kernel.rules.filter { $0.source == prefix && $0.proto == 233 && s.config.scheme.slot(ofTable: $0.table) == m.ifindex }
                     #expect(Set(rules.map(\.table)) == Set([m.subnetTable, m.defaultTable].compactMap { $0 }), "\(s): \(prefix) rules \(rules)")
-                    let local = kernel.routes.contains { $0.type == .local && $0.table == RouteTable.local && $0.destination == prefix }
+                    let local = kernel.routes.contains {
+                        $0.type == .local && $0.table == RouteTable.local && $0.destination == prefix && $0.ifindex == m.ifindex
+                    }
                     let up = kernel.link(index: m.ifindex)?.isUp == true
                     if up && s.config.prefixes == .local { #expect(local, "\(s): \(prefix) has no local route") }
                     if plan.removalsAllowed && s.config.prefixes != .local { #expect(!local, "\(s): \(prefix) local route stays") }
