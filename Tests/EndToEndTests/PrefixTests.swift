@@ -70,6 +70,16 @@ extension LabFixture {
         #expect(locals.contains("local 192.168.1.48/28 dev eth0 scope host"), "\(locals)")
         #expect(try prefixRules(lab).count == 4)
         #expect(try await lab.plannedOps(environment: ["ENI_AGENT_PREFIXES": "local"]) == 0)
+
+        // `status` lists each ENI's prefixes, in text and JSON.
+        let text = try await lab.cli(["status"], environment: ["ENI_AGENT_PREFIXES": "local"])
+        let i = try lab.linkIndex("eth1")
+        #expect(text.stdout.contains("  prefix \(Self.prefix4)"), "\(text)")
+        let line = text.stdout.split(separator: "\n").first { $0.contains("prefix \(Self.prefix4)") }.map(String.init) ?? ""
+        #expect(line.contains("owned") && line.contains("rules \(10000 + i), \(20000 + i)") && line.hasSuffix("local"), "\(line)")
+        let json = try await lab.cli(["status", "--json"], environment: ["ENI_AGENT_PREFIXES": "local"])
+        let eth1 = try jq(#".enis[] | select(.ifname == "eth1") | .prefixes | map("\(.prefix) \(.state) \(.local) \(.rules | length)") | join(",")"#, json.stdout)
+        #expect(eth1 == "\(Self.prefix4) owned true 2,\(Self.prefix6) owned true 2", "\(json.stdout)")
     }
 
     @Test func addressesModeConfiguresEveryAddressOfAnIPv4Prefix() async throws {
