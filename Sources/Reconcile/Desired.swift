@@ -99,8 +99,7 @@ struct Desired {
         // A prefix's address the agent put on another ENI's link whose read cannot say it let go
         // stays there, as a listed address does (AddressClaims).
         let heldLinks = Set(actual.links.filter { $0.mac.map(untrusted.contains) ?? false }.map(\.index))
-        let staying = Set(actual.addresses.filter { heldLinks.contains($0.ifindex) && ownership.owns($0) }.map { ($0.address, $0.ifindex) }
-            .map { AddressKey(ifindex: $0.1, address: $0.0) })
+        let staying = Set(actual.addresses.filter { heldLinks.contains($0.ifindex) && ownership.owns($0) }.map(\.key))
         for eni in validated {
             guard let link = place(eni) else { continue }
             add(eni, on: link, actual: actual, config: config, claims: claims, staying: staying, suppress: &suppressFamilies)
