@@ -45,9 +45,12 @@ extension LabFixture {
     @Test func routeModeAddsSourceRulesOnSecondaryENIsOnlyAndNoAddress() async throws {
         let lab = try await labWithPrefixes()
         defer { lab.destroy() }
+        let i = try lab.linkIndex("eth1")
+        // --dry-run says why each prefix rule is wanted.
+        let dry = try await lab.sync(["--dry-run"])
+        #expect(dry.stdout.contains("rule add from \(Self.prefix4) lookup \(20000 + i) priority \(20000 + i) proto 233  # traffic from prefix \(Self.prefix4) leaves through eth1"), "\(dry.stdout)")
         let result = try await lab.sync()
         #expect(result.status == 0, "\(result)")
-        let i = try lab.linkIndex("eth1")
         #expect(Set(try prefixRules(lab)) == [
             "\(10000 + i):\tfrom \(Self.prefix4) lookup \(10000 + i) proto 233",
             "\(20000 + i):\tfrom \(Self.prefix4) lookup \(20000 + i) proto 233",
