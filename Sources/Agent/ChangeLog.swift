@@ -13,6 +13,7 @@ enum ChangeLog {
             if let name = eni.ifname { fields["ifname"] = "\(name)" }
         }
         if let address = address(planned.op) { fields["address"] = "\(address)" }
+        if let prefix = planned.prefix ?? prefix(planned.op) { fields["prefix"] = "\(prefix)" }
         let owner = planned.eni.map { " (\($0.id ?? $0.mac.description))" } ?? ""
         switch outcome {
         case .applied:
@@ -45,6 +46,17 @@ enum ChangeLog {
         case .addRule(let r), .removeRule(let r): r.source?.address
         case .addRoute(let r, _), .removeRoute(let r): r.gateway
         case .setLinkUp: nil
+        }
+    }
+
+    /// The delegated prefix a rule or `local` route is about, seen in the op itself (a removal's
+    /// prefix may no longer be in metadata): a rule from more than one address, a local route
+    /// of the agent's.
+    static func prefix(_ op: Op) -> IPPrefix? {
+        switch op {
+        case .addRule(let r), .removeRule(let r): r.source.flatMap { $0.isHost ? nil : $0 }
+        case .addRoute(let r, _), .removeRoute(let r): r.type == .local ? r.destination : nil
+        case .setLinkUp, .addAddress, .removeAddress: nil
         }
     }
 

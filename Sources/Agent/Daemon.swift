@@ -1,4 +1,5 @@
 public import Logging
+import Model
 import Netlink
 import ServiceLifecycle
 import Systemd

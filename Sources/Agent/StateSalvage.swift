@@ -17,9 +17,11 @@ public struct StateFileContents: Sendable {
 /// and the last sync are kept whole or dropped. The file is JSON written by this agent (through a
 /// renamed temporary file, so never torn): text that is not JSON at all yields nothing.
 public enum StateSalvage {
-    /// Records kept at most: what the metadata limits allow, with room for each address's two
-    /// rules and an ENI's routes among the removal counts.
-    public static let maxAddresses = MetadataLimits.enis * (MetadataLimits.ipv4sPerENI + MetadataLimits.ipv6sPerENI)
+    /// Records kept at most: what the metadata limits allow (the addresses of delegated prefixes
+    /// included), with room for each address's two rules and an ENI's routes among the removal
+    /// counts.
+    public static let maxAddresses = MetadataLimits.enis
+        * (MetadataLimits.ipv4sPerENI + MetadataLimits.ipv6sPerENI + PrefixMode.maxAddressesPerENI)
     static let maxRemovalCounts = 4 * maxAddresses
     /// Sync ids stay exact in every JSON reader (jq's numbers are doubles).
     static let maxSyncID = 1 << 53
@@ -121,6 +123,9 @@ public enum StateSalvage {
         for eni in network.enis {
             if eni.privateIPv4s.count > MetadataLimits.ipv4sPerENI || eni.ipv6s.count > MetadataLimits.ipv6sPerENI {
                 return "ENI \(eni.mac) holds more addresses than metadata may list"
+            }
+            if eni.ipv4Prefixes.count > MetadataLimits.prefixesPerENI || eni.ipv6Prefixes.count > MetadataLimits.prefixesPerENI {
+                return "ENI \(eni.mac) holds more prefixes than metadata may list"
             }
             if case .incomplete(let reason) = eni.completeness, let why = textProblem(reason) { return "ENI \(eni.mac): \(why)" }
         }

@@ -34,7 +34,21 @@ public struct StatusReport: Sendable, Codable {
         public var subnetTable: UInt32?
         public var defaultTable: UInt32?
         public var addresses: [AddressStatus]
+        /// Delegated prefixes: those metadata assigns, and those the agent still serves although
+        /// it no longer does.
+        public var prefixes: [PrefixStatus]
         public var routes: [String]
+    }
+
+    public struct PrefixStatus: Sendable, Codable {
+        /// `owned`: every rule and route the mode wants for it is there; `missing`: some are not;
+        /// `stale`: no longer in metadata, its rules and routes go after the grace.
+        public var prefix: IPPrefix
+        public var state: AddressStatus.State
+        /// Priorities of the agent's source rules for this prefix.
+        public var rules: [UInt32]
+        /// Whether the agent's `local` route for it is there (`ENI_AGENT_PREFIXES=local`).
+        public var local: Bool
     }
 
     public struct AddressStatus: Sendable, Codable {
@@ -88,13 +102,14 @@ public struct StatusReport: Sendable, Codable {
                     addresses.append(AddressStatus(address: actual.prefix, state: .foreign, rules: []))
                 }
             }
+            let prefixes = prefixStatus(wanted: m, link: link, kernel: kernel, config: config)
             let tables = Set([m?.subnetTable, m?.defaultTable].compactMap { $0 })
             let routes = kernel.routes.filter { route in
                 route.proto == eniAgentProtocol && (tables.contains(route.table) || (route.ifindex == link?.index && link != nil))
             }.map(Op.render)
             enis.append(ENIStatus(mac: eni.mac, id: eni.id, ifname: link?.name, ifindex: link?.index, linkUp: link?.isUp,
                                   primary: eni.mac == state?.network?.primaryMAC, inMetadata: true, subnetTable: m?.subnetTable,
-                                  defaultTable: m?.defaultTable, addresses: addresses, routes: routes))
+                                  defaultTable: m?.defaultTable, addresses: addresses, prefixes: prefixes, routes: routes))
         }
         // ENIs detached in metadata whose link is still here: what the agent left on them is
         // what the next syncs will remove, and exactly what an operator asks status about.
@@ -107,6 +122,7 @@ public struct StatusReport: Sendable, Codable {
             enis.append(ENIStatus(mac: mac, id: nil, ifname: link.name, ifindex: link.index, linkUp: link.isUp, primary: false,
                                   inMetadata: false, subnetTable: nil, defaultTable: nil,
                                   addresses: owned.map { AddressStatus(address: $0.prefix, state: .stale, rules: rules(for: $0.address)) },
+                                  prefixes: prefixStatus(wanted: nil, link: link, kernel: kernel, config: config),
                                   routes: routes.map(Op.render)))
         }
         let shared = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source == nil }
@@ -114,6 +130,29 @@ public struct StatusReport: Sendable, Codable {
         let running = state.map { $0.pid > 0 && (kill($0.pid, 0) == 0 || errno == EPERM) } ?? false
         return StatusReport(stateFile: stateFile, updatedAt: state?.updatedAt, pid: state?.pid, writerRunning: running,
                             lastSync: state?.lastSync, enis: enis, sharedRules: shared)
+    }
+
+    /// An ENI's prefixes: those the plan serves, and those its link or tables still hold rules or
+    /// `local` routes of the agent's for.
+    static func prefixStatus(wanted m: ManagedENI?, link: Link?, kernel: KernelState, config: PlanConfig) -> [PrefixStatus] {
+        let slot = link.flatMap { config.scheme.slot(forLinkIndex: $0.index) }
+        let tables = Set(slot.map { [config.scheme.subnetTable(slot: $0), config.scheme.defaultTable(slot: $0)] } ?? [])
+        let rules = kernel.rules.filter { $0.proto == eniAgentProtocol && $0.source?.isHost == false && tables.contains($0.table) }
+        let locals = kernel.routes.filter { $0.proto == eniAgentProtocol && $0.type == .local && $0.ifindex == link?.index && link != nil }
+        func status(_ prefix: IPPrefix, wanted: Bool) -> PrefixStatus {
+            let priorities = rules.filter { $0.source == prefix }.map(\.priority).sorted()
+            let local = locals.contains { $0.destination == prefix }
+            guard wanted, let m else { return PrefixStatus(prefix: prefix, state: .stale, rules: priorities, local: local) }
+            let complete = (m.isPrimary || priorities.count >= 2) && (config.prefixes != .local || local)
+            return PrefixStatus(prefix: prefix, state: complete ? .owned : .missing, rules: priorities, local: local)
+        }
+        let wanted = m?.prefixes ?? []
+        var seen = Set(wanted)
+        var result = wanted.map { status($0, wanted: true) }
+        for prefix in rules.compactMap(\.source) + locals.map(\.destination) where seen.insert(prefix).inserted {
+            result.append(status(prefix, wanted: false))
+        }
+        return result
     }
 
     /// The human form: one block per ENI, one line per address.
@@ -142,6 +181,11 @@ public struct StatusReport: Sendable, Codable {
                 let pad = String(repeating: " ", count: max(1, 34 - a.address.description.count))
                 let rules = a.rules.isEmpty ? "" : "  rules \(a.rules.map(String.init).joined(separator: ", "))"
                 lines.append("  \(a.address)\(pad)\(a.state.rawValue)\(rules)")
+            }
+            for p in eni.prefixes {
+                let pad = String(repeating: " ", count: max(1, 27 - p.prefix.description.count))
+                let rules = p.rules.isEmpty ? "" : "  rules \(p.rules.map(String.init).joined(separator: ", "))"
+                lines.append("  prefix \(p.prefix)\(pad)\(p.state.rawValue)\(rules)\(p.local ? "  local" : "")")
             }
             for route in eni.routes { lines.append("  route \(route)") }
         }

@@ -20,6 +20,9 @@ extension SimCore {
     func setState(_ state: SimState) { inner.withLock { $0.state = state } }
     func upsertENI(_ eni: SimENI) { inner.withLock { $0.state.upsert(eni) } }
     func removeENI(mac: String) -> Bool { inner.withLock { $0.state.remove(mac: mac) } }
+    func changePrefixes(mac: String, add: [String], remove: [String]) -> Bool {
+        inner.withLock { $0.state.changePrefixes(mac: mac, add: add, remove: remove) }
+    }
     func setTokenMode(_ mode: TokenMode) { inner.withLock { $0.state.tokenMode = mode } }
     func faults() -> [SimFault] { inner.withLock { $0.faults } }
     func setFaults(_ faults: [SimFault]) { inner.withLock { $0.faults = faults } }
@@ -73,7 +76,15 @@ extension SimCore {
         guard path.hasPrefix(enisPrefix), path.count > enisPrefix.count else {
             return .plain(404, "no admin endpoint \(request.method.rawValue) \(path); see imds-sim --help\n")
         }
-        let mac = percentDecoded(String(path.dropFirst(enisPrefix.count)))
+        var mac = percentDecoded(String(path.dropFirst(enisPrefix.count)))
+        let prefixesSuffix = "/prefixes"
+        if mac.hasSuffix(prefixesSuffix) {
+            mac = String(mac.dropLast(prefixesSuffix.count))
+            guard request.method == .POST else { return .plain(405, "use POST on \(path)\n") }
+            let change = try SimJSON.decode(PrefixChange.self, from: body)
+            return changePrefixes(mac: mac, add: change.add ?? [], remove: change.remove ?? [])
+                ? .noContent : .plain(404, "no ENI with mac \(mac)\n")
+        }
         switch request.method {
         case .PUT:
             let eni = try SimJSON.decode(SimENI.self, from: body, defaultMAC: mac)
@@ -108,6 +119,12 @@ extension SimCore {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The body of `POST /_sim/enis/<mac>/prefixes`: prefixes to add and to remove, either family.
+struct PrefixChange: Decodable {
+    var add: [String]?
+    var remove: [String]?
 }
 
 extension SimReply {

@@ -86,7 +86,7 @@ enum MetadataRenderer {
         guard segments.count >= 6, segments.count <= 7, Array(segments.prefix(5)) == macsPrefix,
             let eni = state.eni(mac: segments[5])
         else { return .notFound }
-        let keys = eniKeys(eni)
+        let keys = eniKeys(eni, prefixes: state.prefixListFormat)
         if segments.count == 6 { return listing(keys.map(\.name)) }
         guard !isDirectoryRequest, let value = keys.first(where: { $0.name == segments[6] })?.value else {
             return .notFound
@@ -113,7 +113,7 @@ enum MetadataRenderer {
     }
 
     /// The per-ENI keys of the SPEC table present for this ENI, rendered.
-    static func eniKeys(_ eni: SimENI) -> [(name: String, value: String)] {
+    static func eniKeys(_ eni: SimENI, prefixes format: PrefixListFormat = .lines) -> [(name: String, value: String)] {
         let all: [(String, String?)] = [
             ("network-interface-id", eni.id),
             ("primary-ip-address", eni.primaryIP),
@@ -128,10 +128,21 @@ enum MetadataRenderer {
             ("ipv6-gateway", eni.ipv6Gateway),
             ("vswitch-ipv6-cidr-block", eni.vswitchIPv6CIDR),
             ("vpc-ipv6-cidr-blocks", eni.vpcIPv6CIDRs.map(bracketed)),
-            ("ipv4-prefixes", eni.ipv4Prefixes.map { $0.joined(separator: "\n") }),
-            ("ipv6-prefixes", eni.ipv6Prefixes.map { $0.joined(separator: "\n") }),
+            ("ipv4-prefixes", eni.ipv4Prefixes.map { prefixList($0, format) }),
+            ("ipv6-prefixes", eni.ipv6Prefixes.map { prefixList($0, format) }),
         ]
         return all.compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    static func prefixList(_ items: [String], _ format: PrefixListFormat) -> String {
+        switch format {
+        case .lines: items.joined(separator: "\n")
+        case .crlf: items.joined(separator: "\r\n")
+        case .json: jsonStringArray(items)
+        case .bracketed: bracketed(items)
+        case .comma: items.joined(separator: ",")
+        case .space: items.joined(separator: " ")
+        }
     }
 
     /// `["192.168.1.201","192.168.1.202"]`: quoted, no spaces (as `private-ipv4s` is served).

@@ -11,6 +11,23 @@ public enum TokenMode: String, Codable, Sendable, Hashable, CaseIterable {
     case unsupported
 }
 
+/// How `ipv4-prefixes` and `ipv6-prefixes` list several entries: Alibaba does not document it,
+/// so the simulator serves each form the client must take (docs/metadata.md "Keys").
+public enum PrefixListFormat: String, Codable, Sendable, Hashable, CaseIterable {
+    /// One per line, LF, no trailing newline.
+    case lines
+    /// One per line, CRLF.
+    case crlf
+    /// `["a/28","b/28"]`.
+    case json
+    /// `[a/28,b/28]`.
+    case bracketed
+    /// `a/28,b/28`.
+    case comma
+    /// `a/28 b/28`.
+    case space
+}
+
 /// One ENI of the document. Every field but `mac` is optional: an absent field is a 404 for its
 /// key, while an empty array renders as an empty list.
 public struct SimENI: Codable, Sendable, Hashable {
@@ -115,17 +132,22 @@ public struct SimState: Codable, Sendable, Hashable {
     public var zoneID: String?
     public var vpcID: String?
     public var tokenMode: TokenMode
+    /// How the prefix keys list several entries (a single one is the same in every form but
+    /// `json` and `bracketed`).
+    public var prefixListFormat: PrefixListFormat
     public var enis: [SimENI]
 
     public init(
         instanceID: String? = nil, regionID: String? = nil, zoneID: String? = nil,
-        vpcID: String? = nil, tokenMode: TokenMode = .optional, enis: [SimENI] = []
+        vpcID: String? = nil, tokenMode: TokenMode = .optional, prefixListFormat: PrefixListFormat = .lines,
+        enis: [SimENI] = []
     ) {
         self.instanceID = instanceID
         self.regionID = regionID
         self.zoneID = zoneID
         self.vpcID = vpcID
         self.tokenMode = tokenMode
+        self.prefixListFormat = prefixListFormat
         self.enis = enis
     }
 
@@ -134,7 +156,7 @@ public struct SimState: Codable, Sendable, Hashable {
         case regionID = "regionId"
         case zoneID = "zoneId"
         case vpcID = "vpcId"
-        case tokenMode, enis
+        case tokenMode, prefixListFormat, enis
     }
 
     public init(from decoder: any Decoder) throws {
@@ -145,6 +167,7 @@ public struct SimState: Codable, Sendable, Hashable {
         zoneID = try c.decodeIfPresent(String.self, forKey: .zoneID)
         vpcID = try c.decodeIfPresent(String.self, forKey: .vpcID)
         tokenMode = try c.decodeIfPresent(TokenMode.self, forKey: .tokenMode) ?? .optional
+        prefixListFormat = try c.decodeIfPresent(PrefixListFormat.self, forKey: .prefixListFormat) ?? .lines
         enis = try c.decodeIfPresent([SimENI].self, forKey: .enis) ?? []
     }
 
@@ -166,6 +189,29 @@ public struct SimState: Codable, Sendable, Hashable {
         } else {
             enis.append(eni)
         }
+    }
+
+    /// Adds prefixes to and removes them from the ENI with this MAC (ignoring case), each to the
+    /// list of its family (a `:` makes it IPv6), keeping the others in order; false when there
+    /// is no such ENI.
+    @discardableResult
+    public mutating func changePrefixes(mac: String, add: [String], remove: [String]) -> Bool {
+        let wanted = mac.lowercased()
+        guard let i = enis.firstIndex(where: { $0.mac.lowercased() == wanted }) else { return false }
+        var v4 = enis[i].ipv4Prefixes ?? []
+        var v6 = enis[i].ipv6Prefixes ?? []
+        v4.removeAll(where: remove.contains)
+        v6.removeAll(where: remove.contains)
+        for prefix in add {
+            if prefix.contains(":") {
+                if !v6.contains(prefix) { v6.append(prefix) }
+            } else if !v4.contains(prefix) {
+                v4.append(prefix)
+            }
+        }
+        enis[i].ipv4Prefixes = v4
+        enis[i].ipv6Prefixes = v6
+        return true
     }
 
     /// Removes the ENI with this MAC (ignoring case); false when there was none.

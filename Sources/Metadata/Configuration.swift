@@ -38,6 +38,9 @@ public struct MetadataConfiguration: Sendable, Hashable {
     public var tokenFallbackPeriod: Duration
     /// A keep-alive connection idle for this long is closed, not reused by the next poll.
     public var maxIdleConnection: Duration = .seconds(30)
+    /// Whether `ipv4-prefixes` and `ipv6-prefixes` are read (`ENI_AGENT_PREFIXES` other than
+    /// `off`): two more requests per ENI on every poll. Unread, an ENI has no prefixes.
+    public var readsPrefixes: Bool = true
 
     public init(
         host: String = "100.100.100.200", port: Int = 80, tokenMode: TokenMode = .auto,

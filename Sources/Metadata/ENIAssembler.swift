@@ -3,8 +3,8 @@
 
 public import Model
 
-/// The per-ENI keys the model needs. `vpc-cidr-block`, `vswitch-id`, `vpc-id` and the prefix
-/// keys are not read at all: nothing downstream uses them.
+/// The per-ENI keys the model needs. `vpc-cidr-block`, `vswitch-id` and `vpc-id` are not read at
+/// all: nothing downstream uses them.
 public enum ENIKey: String, Sendable, Hashable, CaseIterable {
     case networkInterfaceID = "network-interface-id"
     case primaryIPAddress = "primary-ip-address"
@@ -15,10 +15,12 @@ public enum ENIKey: String, Sendable, Hashable, CaseIterable {
     case ipv6s
     case ipv6Gateway = "ipv6-gateway"
     case vswitchIPv6CIDRBlock = "vswitch-ipv6-cidr-block"
+    case ipv4Prefixes = "ipv4-prefixes"
+    case ipv6Prefixes = "ipv6-prefixes"
 
-    /// Keys that change only when the ENI is re-created, so are cached between reads; the two
-    /// address lists change whenever an address is assigned and are read every time.
-    public var isStable: Bool { self != .privateIPv4s && self != .ipv6s }
+    /// Keys that change only when the ENI is re-created, so are cached between reads; the
+    /// address and prefix lists change whenever one is assigned and are read every time.
+    public var isStable: Bool { ![.privateIPv4s, .ipv6s, .ipv4Prefixes, .ipv6Prefixes].contains(self) }
 }
 
 /// What fetching one key gave.
@@ -137,9 +139,26 @@ public enum ENIAssembler {
             try MetadataParser.cidr(body, family: .v6)
         }
 
+        // Delegated prefixes: a 404 is none. Each entry must lie in the ENI's vSwitch of its
+        // family (where metadata names one); one that does not is skipped like an invalid entry.
+        func prefixes(_ key: ENIKey, _ family: IPFamily, in vswitch: IPPrefix?) -> [IPPrefix] {
+            list(key, missingIsProblem: false, limit: MetadataLimits.prefixesPerENI) { body throws(MetadataParseError) in
+                var parsed = try MetadataParser.prefixList(body, family: family)
+                guard let vswitch else { return parsed }
+                parsed.rejected += parsed.items.compactMap { prefix in
+                    prefix.unusableDelegatedReason(in: vswitch).map { RejectedItem(item: "\(prefix)", problem: "\(prefix): \($0)") }
+                }
+                parsed.items.removeAll { $0.unusableDelegatedReason(in: vswitch) != nil }
+                return parsed
+            } ?? []
+        }
+        let ipv4Prefixes = prefixes(.ipv4Prefixes, .v4, in: subnet)
+        let ipv6Prefixes = prefixes(.ipv6Prefixes, .v6, in: ipv6Subnet)
+
         let eni = ENI(
             mac: mac, id: id, primaryIPv4: primary, privateIPv4s: privateIPv4s ?? [], ipv4Subnet: subnet,
             gateway: gateway, ipv6s: ipv6s, ipv6Gateway: ipv6Gateway, ipv6Subnet: ipv6Subnet,
+            ipv4Prefixes: ipv4Prefixes, ipv6Prefixes: ipv6Prefixes,
             completeness: problems.isEmpty ? .complete : .incomplete(reason: problems.joined(separator: "; "))
         )
         return (eni, diagnostics)

@@ -1,6 +1,7 @@
 // The IMDS client: one `read()` turns the service into an `InstanceNetwork`. It reads `macs/`,
 // then each ENI's keys concurrently, caching the keys that only change when an ENI is
-// re-created, so a steady poll costs `macs/` plus two lists per ENI (docs/design.md §5).
+// re-created, so a steady poll costs `macs/` plus four lists per ENI, two address lists and
+// two prefix lists (docs/design.md §5).
 
 import Model
 public import NIOCore
@@ -157,7 +158,7 @@ public actor MetadataClient {
         var more: [Job] = instance == nil ? InstanceKey.allCases.map(Job.instance) : []
         for mac in macs {
             let cached = eniCache[mac] != nil
-            more += ENIKey.allCases.filter { !cached || !$0.isStable }.map { Job.eni(mac, $0) }
+            more += ENIKey.allCases.filter { (!cached || !$0.isStable) && wanted($0) }.map { Job.eni(mac, $0) }
         }
         fetched.merge(await fetchAll(more, spellings: spellings, read)) { _, new in new }
         for job in jobs + more { diagnostics += fetched[job]?.diagnostics ?? [] }
@@ -177,6 +178,7 @@ public actor MetadataClient {
             var results = eniCache[mac]?.results ?? [:]
             for key in ENIKey.allCases {
                 if let answer = fetched[.eni(mac, key)] { results[key] = answer.result }
+                if !wanted(key) { results[key] = .missing }
             }
             let isPrimary = mac == primaryMAC
             let eni: ENI
@@ -204,6 +206,11 @@ public actor MetadataClient {
             primaryMAC: primaryMAC, instanceID: ids.instanceID, regionID: ids.regionID, zoneID: ids.zoneID,
             enis: enis)
         return (network, diagnostics)
+    }
+
+    /// Whether this configuration reads `key` at all (the prefix keys are optional).
+    private func wanted(_ key: ENIKey) -> Bool {
+        configuration.readsPrefixes || (key != .ipv4Prefixes && key != .ipv6Prefixes)
     }
 
     private func macEntries(_ answer: Fetched?) throws(MetadataError) -> [(mac: MACAddress, spelling: String)] {

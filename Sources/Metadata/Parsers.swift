@@ -104,6 +104,38 @@ public enum MetadataParser {
         return ParsedList(listItems(body), limit: limit) { item throws(MetadataParseError) in try ipv6(item) }
     }
 
+    /// `ipv4-prefixes`, `ipv6-prefixes`. Their format for several entries is not documented, so
+    /// every list form is taken: a JSON array, a bracketed unquoted list, one per line (LF or
+    /// CRLF), comma- or space-separated, or a single value. Each entry must be a prefix of
+    /// `family` (`a.b.c.d/n`, `x::y/n`) of a delegated length (`IPPrefix.delegatedLengths`); it is
+    /// normalised (host bits cleared, IPv6 compressed), so that `fd00:0:0:0:1:0:0:0/80` and
+    /// `fd00::1:0:0:0/80` are one entry. Whether it lies in the vSwitch is the assembler's check.
+    public static func prefixList(_ body: String, family: IPFamily, limit: Int = MetadataLimits.prefixesPerENI)
+        throws(MetadataParseError) -> ParsedList<IPPrefix>
+    {
+        try checkSize(body)
+        let items = listItems(body).flatMap { item in
+            item.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        }
+        return ParsedList(items, limit: limit) { item throws(MetadataParseError) in try prefix(item, family: family) }
+    }
+
+    /// One delegated prefix of `family`, host bits cleared (`prefixList`).
+    public static func prefix(_ body: String, family: IPFamily) throws(MetadataParseError) -> IPPrefix {
+        try checkSize(body)
+        let text = plainValue(body)
+        guard text.contains("/"), let prefix = IPPrefix(text) else {
+            throw MetadataParseError("\(quoted(text)) is not a prefix")
+        }
+        guard prefix.family == family else {
+            throw MetadataParseError("\(text) is not an \(family == .v4 ? "IPv4" : "IPv6") prefix")
+        }
+        if let why = prefix.network.unusableDelegatedReason(in: nil) {
+            throw MetadataParseError("\(text) is not a delegated prefix: \(why)")
+        }
+        return prefix.network
+    }
+
     /// One IPv4 address in strict dotted decimal (no leading zeros, which some parsers read as
     /// octal) that may be configured in `role` (`IPAddress.unusableReason(as:)`).
     public static func ipv4(_ body: String, as role: AddressRole = .host) throws(MetadataParseError) -> IPv4Address {
@@ -193,6 +225,9 @@ public enum MetadataParser {
 public enum MetadataLimits {
     public static let ipv4sPerENI = 64
     public static let ipv6sPerENI = 16
+    /// Per key: Alibaba assigns up to 10 IPv4 /28 prefixes per ENI (for IPv6 /80s no limit is
+    /// published).
+    public static let prefixesPerENI = 16
     public static let enis = 128
 }
 

@@ -83,3 +83,37 @@ extension IPPrefix {
         return nil
     }
 }
+
+extension IPPrefix {
+    /// The lengths a delegated prefix (`ipv4-prefixes`, `ipv6-prefixes`) may have: Alibaba
+    /// assigns IPv4 /28 and IPv6 /80; anything from a /24 (IPv6 /64) down to one address is
+    /// taken, wider is a metadata error (a `from` rule that wide could capture a whole vSwitch).
+    public static func delegatedLengths(_ family: IPFamily) -> ClosedRange<UInt8> {
+        family == .v4 ? 24...32 : 64...128
+    }
+
+    /// Why this prefix (host bits cleared) cannot be a prefix delegated to an ENI whose vSwitch
+    /// is `subnet` (nil: not known, as for IPv6 without `vswitch-ipv6-cidr-block`); nil when it can.
+    /// It must be of a delegated length, start at an address that may be configured, and lie
+    /// inside the vSwitch without holding its network or broadcast address (IPv6: the
+    /// subnet-router anycast address).
+    public func unusableDelegatedReason(in subnet: IPPrefix?) -> String? {
+        let lengths = Self.delegatedLengths(family)
+        guard lengths.contains(length) else {
+            return "prefix length /\(length) outside /\(lengths.lowerBound) to /\(lengths.upperBound)"
+        }
+        if let why = network.address.unusableReason(as: .host) { return "starts at \(why)" }
+        guard let subnet else { return nil }
+        guard subnet.family == family, length > subnet.length, subnet.contains(address) else {
+            return "not inside vSwitch \(subnet.network)"
+        }
+        if contains(subnet.network.address) {
+            return family == .v4 ? "holds the vSwitch's network address" : "holds the vSwitch's subnet-router anycast address"
+        }
+        if case .v4(let a) = address, subnet.length < 31 {
+            let broadcast = IPAddress.v4(IPv4Address(a.value | (~UInt32(0) >> UInt32(subnet.length))))
+            if contains(broadcast) { return "holds the vSwitch's broadcast address" }
+        }
+        return nil
+    }
+}

@@ -29,13 +29,18 @@ public struct ENI: Sendable, Hashable, Codable {
     public var ipv6Gateway: IPv6Address?
     /// `vswitch-ipv6-cidr-block`; nil means "assume /64 around each address".
     public var ipv6Subnet: IPPrefix?
+    /// `ipv4-prefixes`: delegated IPv4 prefixes (/28 on Alibaba), host bits cleared, in metadata
+    /// order without duplicates; empty when none are assigned (a 404 is complete).
+    public var ipv4Prefixes: [IPPrefix]
+    /// `ipv6-prefixes`: delegated IPv6 prefixes (/80 on Alibaba), as `ipv4Prefixes`.
+    public var ipv6Prefixes: [IPPrefix]
     public var completeness: Completeness
 
     public init(
         mac: MACAddress, id: String? = nil, primaryIPv4: IPv4Address? = nil,
         privateIPv4s: [IPv4Address] = [], ipv4Subnet: IPPrefix? = nil, gateway: IPv4Address? = nil,
         ipv6s: [IPv6Address] = [], ipv6Gateway: IPv6Address? = nil, ipv6Subnet: IPPrefix? = nil,
-        completeness: Completeness = .complete
+        ipv4Prefixes: [IPPrefix] = [], ipv6Prefixes: [IPPrefix] = [], completeness: Completeness = .complete
     ) {
         self.mac = mac
         self.id = id
@@ -46,7 +51,34 @@ public struct ENI: Sendable, Hashable, Codable {
         self.ipv6s = ipv6s
         self.ipv6Gateway = ipv6Gateway
         self.ipv6Subnet = ipv6Subnet
+        self.ipv4Prefixes = ipv4Prefixes
+        self.ipv6Prefixes = ipv6Prefixes
         self.completeness = completeness
+    }
+
+    /// Both prefix lists, IPv4 first.
+    public var prefixes: [IPPrefix] { ipv4Prefixes + ipv6Prefixes }
+
+    private enum CodingKeys: String, CodingKey {
+        case mac, id, primaryIPv4, privateIPv4s, ipv4Subnet, gateway, ipv6s, ipv6Gateway, ipv6Subnet
+        case ipv4Prefixes, ipv6Prefixes, completeness
+    }
+
+    /// A state file written before prefixes were read has no prefix lists: none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        mac = try c.decode(MACAddress.self, forKey: .mac)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        primaryIPv4 = try c.decodeIfPresent(IPv4Address.self, forKey: .primaryIPv4)
+        privateIPv4s = try c.decode([IPv4Address].self, forKey: .privateIPv4s)
+        ipv4Subnet = try c.decodeIfPresent(IPPrefix.self, forKey: .ipv4Subnet)
+        gateway = try c.decodeIfPresent(IPv4Address.self, forKey: .gateway)
+        ipv6s = try c.decode([IPv6Address].self, forKey: .ipv6s)
+        ipv6Gateway = try c.decodeIfPresent(IPv6Address.self, forKey: .ipv6Gateway)
+        ipv6Subnet = try c.decodeIfPresent(IPPrefix.self, forKey: .ipv6Subnet)
+        ipv4Prefixes = try c.decodeIfPresent([IPPrefix].self, forKey: .ipv4Prefixes) ?? []
+        ipv6Prefixes = try c.decodeIfPresent([IPPrefix].self, forKey: .ipv6Prefixes) ?? []
+        completeness = try c.decode(Completeness.self, forKey: .completeness)
     }
 }
 

@@ -5,6 +5,8 @@ struct Wanted<Object: Sendable>: Sendable {
     var object: Object
     var reason: String
     var eni: ENIRef
+    /// The delegated prefix it serves, if any (the `PREFIX` log field).
+    var prefix: IPPrefix? = nil
 }
 
 /// docs/design.md §3 as data: what the kernel should hold for this metadata, whatever it holds
@@ -27,6 +29,8 @@ struct Desired {
     var handsOff: Set<Int32> = []
     /// Link index → MAC of the ENI that link is.
     var eniOfLink: [Int32: MACAddress] = [:]
+    /// Each delegated prefix the plan serves → the one ENI it is for.
+    var prefixOwner: [IPPrefix: MACAddress] = [:]
     let links: ENILinks
     let claims: AddressClaims?
     let network: InstanceNetwork?
@@ -47,7 +51,9 @@ struct Desired {
         if network.eni(mac: network.primaryMAC) == nil {
             globalHolds.append("the primary ENI \(network.primaryMAC) is not listed under macs/ (partial answer)")
         }
-        var validated = network.enis.map { ValidatedENI($0, isPrimary: $0.mac == network.primaryMAC, ipv6: config.ipv6) }
+        var validated = network.enis.map {
+            ValidatedENI($0, isPrimary: $0.mac == network.primaryMAC, ipv6: config.ipv6, prefixes: config.prefixes != .off)
+        }
         // Before anything else: a partial read holds this ENI's removals whether or not its link
         // is here or managed (docs/design.md §4.2).
         for eni in network.enis {
@@ -66,21 +72,49 @@ struct Desired {
             }
         }
         for i in validated.indices where !local.isEmpty { validated[i].refuseLocalGateways(local) }
+        // A prefix goes to one ENI: two `local` routes for it would replace each other every
+        // cycle, and its addresses would sit on two links. Metadata should never list one twice;
+        // if it does, the ENI with the lowest MAC keeps it and the others are told.
+        var owners: [IPPrefix: MACAddress] = [:]
+        for eni in validated.sorted(by: { $0.eni.mac < $1.eni.mac }) {
+            for prefix in eni.prefixes4 + eni.prefixes6 where owners[prefix] == nil { owners[prefix] = eni.eni.mac }
+        }
+        for i in validated.indices {
+            let mac = validated[i].eni.mac
+            for prefix in validated[i].prefixes4 + validated[i].prefixes6 where owners[prefix] != mac {
+                let owner = network.eni(mac: owners[prefix]!)?.id ?? owners[prefix]!.description
+                notes.append(PlanNote(.warning, eni: ENIRef(id: validated[i].eni.id, mac: mac, ifname: nil),
+                                      "prefix \(prefix) is listed on both \(owner) and \(validated[i].name): configured for \(owner) only"))
+            }
+            validated[i].prefixes4.removeAll { owners[$0] != mac }
+            validated[i].prefixes6.removeAll { owners[$0] != mac }
+        }
         let untrusted = Set(heldENIs.keys).union(validated.filter { $0.firstRejected != nil }.map(\.eni.mac))
         let claims = AddressClaims(validated, primaryMAC: network.primaryMAC, untrusted: untrusted, actual: actual, links: links,
                                    ownership: ownership)
         self.claims = claims
+        prefixOwner = owners
         notes += claims.notes
         var suppressFamilies: Set<IPFamily> = []
+        // A prefix's address the agent put on another ENI's link whose read cannot say it let go
+        // stays there, as a listed address does (AddressClaims).
+        let heldLinks = Set(actual.links.filter { $0.mac.map(untrusted.contains) ?? false }.map(\.index))
+        let staying = Set(actual.addresses.filter { heldLinks.contains($0.ifindex) && ownership.owns($0) }.map(\.key))
         for eni in validated {
             guard let link = place(eni) else { continue }
-            add(eni, on: link, actual: actual, config: config, claims: claims, suppress: &suppressFamilies)
+            add(eni, on: link, actual: actual, config: config, claims: claims, staying: staying, suppress: &suppressFamilies)
         }
         for family in IPFamily.allCases where suppressFamilies.contains(family) {
             let rule = Rule(family: family, priority: config.scheme.suppressPriority, table: RouteTable.main, suppressPrefixLength: 0)
             let ref = ENIRef(id: nil, mac: network.primaryMAC, ifname: nil)
             rules.append(Wanted(object: rule, reason: "main-table routes more specific than default win over ENI defaults", eni: ref))
         }
+    }
+
+    /// The ENI whose delegated prefix holds `address`, when prefixes' addresses are configured.
+    func prefixOwner(of address: IPAddress, config: PlanConfig) -> MACAddress? {
+        guard config.prefixes == .addresses else { return nil }
+        return prefixOwner.first { $0.key.contains(address) }?.value
     }
 
     /// The link to configure `eni` on, or nil (with a note) when there is none to manage.
@@ -114,6 +148,7 @@ struct Desired {
     }
 
     private mutating func add(_ eni: ValidatedENI, on link: Link, actual: KernelState, config: PlanConfig, claims: AddressClaims,
+                              staying: Set<AddressKey>,
                               suppress: inout Set<IPFamily>) {
         let name = eni.name
         let ref = ENIRef(id: eni.eni.id, mac: eni.eni.mac, ifname: link.name)
@@ -134,6 +169,11 @@ struct Desired {
         let v4 = eni.v4.filter { claims.belongs($0.address, to: eni.eni.mac) }
         let v6 = eni.v6.filter { claims.belongs($0.address, to: eni.eni.mac) }
         addAddresses(v4, v6, of: eni, on: link, ref: ref)
+        let prefixes = eni.prefixes4 + eni.prefixes6
+        if config.prefixes == .addresses {
+            let elsewhere = Set(staying.filter { $0.ifindex != link.index }.map(\.address))
+            addPrefixAddresses(excluding: v4, elsewhere: elsewhere, of: eni, on: link, claims: claims, ref: ref)
+        }
 
         // The kernel refuses a route through a link that is down (ENETDOWN): with bring-up off,
         // a down link gets its addresses and rules now and its routes once somebody brings it
@@ -145,14 +185,16 @@ struct Desired {
         if let slot {
             if routable { addRoutes(v4, v6, of: eni, on: link, slot: slot, config: config, ref: ref) }
             addRules(v4 + v6, on: link, slot: slot, config: config, ref: ref)
-            suppress.formUnion((v4 + v6).map(\.family))
+            addPrefixRules(prefixes, on: link, slot: slot, config: config, ref: ref)
+            suppress.formUnion((v4 + v6 + prefixes).map(\.family))
         } else if routable {
             addPrimaryIPv6Default(v6, of: eni, on: link, actual: actual, ref: ref)
         }
+        if config.prefixes == .local && routable { addLocalRoutes(prefixes, of: eni, on: link, ref: ref) }
         managed.append(ManagedENI(eni: ref, ifindex: link.index, isPrimary: eni.isPrimary,
                                   subnetTable: slot.map { config.scheme.subnetTable(slot: $0) },
                                   defaultTable: slot.map { config.scheme.defaultTable(slot: $0) },
-                                  addresses: v4 + v6, complete: heldENIs[eni.eni.mac] == nil))
+                                  addresses: v4 + v6, prefixes: prefixes, complete: heldENIs[eni.eni.mac] == nil))
     }
 
     /// IPv4 with the vSwitch prefix length, IPv6 with `nodad`; on a secondary ENI with
@@ -183,17 +225,21 @@ struct Desired {
             route(Route(table: subnetTable, destination: subnet.network, ifindex: link.index, ifname: link.name,
                         preferredSource: .v4(primary), scope: .link), "vSwitch subnet of \(name)")
         }
-        if let gateway = eni.gateway4, !v4.isEmpty {
+        if let gateway = eni.gateway4, !v4.isEmpty || !eni.prefixes4.isEmpty {
             route(Route(table: defaultTable, destination: .defaultRoute(.v4), gateway: .v4(gateway), ifindex: link.index,
                         ifname: link.name, onlink: true), "default route of \(name)")
         }
-        let subnets6 = eni.subnets6.filter { subnet in v6.contains { subnet.contains($0.address) } }
+        let subnets6 = eni.subnets6.filter { subnet in (v6.map(\.address) + eni.prefixes6.map(\.address)).contains { subnet.contains($0) } }
         for subnet in subnets6 {
             let source = v6.first { subnet.contains($0.address) }?.address
             route(Route(table: subnetTable, destination: subnet, ifindex: link.index, ifname: link.name, preferredSource: source),
                   "IPv6 vSwitch subnet of \(name)")
         }
-        if let gateway = eni.gateway6, !v6.isEmpty {
+        // Without `onlink` the kernel wants a route to the gateway in the table: one of the
+        // subnets kept here must hold it (without vswitch-ipv6-cidr-block, the /64 of an address
+        // or prefix given to another ENI may have been the one that did).
+        if let gateway = eni.gateway6, !v6.isEmpty || !eni.prefixes6.isEmpty,
+           IPAddress.v6(gateway).isLinkLocal || subnets6.contains(where: { $0.contains(.v6(gateway)) }) {
             // IPv6 checks an `onlink` gateway against the main table, where the primary ENI's
             // route to a shared /64 names another device ("device mismatch"). Without onlink
             // the kernel checks the route's own table: so that table gets the /64 first. A
@@ -219,6 +265,60 @@ struct Desired {
                                 reason: "traffic from \(prefix.address) to its vSwitch leaves through \(link.name)", eni: ref))
             rules.append(Wanted(object: Rule(family: prefix.family, priority: defaultTable, source: from, table: defaultTable),
                                 reason: "traffic from \(prefix.address) leaves through \(link.name)", eni: ref))
+        }
+    }
+
+    /// `ENI_AGENT_PREFIXES=addresses`: every address of each IPv4 prefix, configured as the
+    /// ENI's other IPv4 addresses are (vSwitch length; `noprefixroute` on a secondary ENI), up to
+    /// `PrefixMode.maxAddressesPerENI`. An address listed on another ENI stays that ENI's.
+    private mutating func addPrefixAddresses(excluding v4: [IPPrefix], elsewhere: Set<IPAddress>, of eni: ValidatedENI, on link: Link,
+                                             claims: AddressClaims, ref: ENIRef) {
+        guard let subnet = eni.eni.ipv4Subnet else { return }
+        let flags: AddressFlags = eni.isPrimary ? [] : [.noPrefixRoute]
+        var seen = Set(v4.map(\.address))
+        var added = 0
+        var skipped = 0
+        for prefix in eni.prefixes4 {
+            guard case .v4(let first) = prefix.address else { continue }
+            for offset in 0..<(UInt32(1) << UInt32(32 - prefix.length)) {
+                let address = IPAddress.v4(IPv4Address(first.value + offset))
+                guard claims.belongs(address, to: eni.eni.mac), !elsewhere.contains(address), seen.insert(address).inserted else { continue }
+                guard added < PrefixMode.maxAddressesPerENI else {
+                    skipped += 1
+                    continue
+                }
+                added += 1
+                addresses.append(Wanted(object: Address(ifindex: link.index, ifname: link.name,
+                                                        prefix: IPPrefix(address: address, length: subnet.length)!,
+                                                        flags: flags, proto: eniAgentProtocol),
+                                        reason: "address of prefix \(prefix) of \(eni.name)", eni: ref, prefix: prefix))
+            }
+        }
+        if skipped > 0 {
+            notes.append(PlanNote(.warning, eni: ref, "\(eni.name): \(skipped) addresses of its IPv4 prefixes not configured: more than \(PrefixMode.maxAddressesPerENI)"))
+        }
+    }
+
+    /// Per delegated prefix, a rule into each of the ENI's tables at its address rules'
+    /// priorities: traffic from the prefix (a pod's, a NAT's) leaves through the ENI.
+    private mutating func addPrefixRules(_ prefixes: [IPPrefix], on link: Link, slot: Int32, config: PlanConfig, ref: ENIRef) {
+        let subnetTable = config.scheme.subnetTable(slot: slot)
+        let defaultTable = config.scheme.defaultTable(slot: slot)
+        for prefix in prefixes {
+            rules.append(Wanted(object: Rule(family: prefix.family, priority: subnetTable, source: prefix, table: subnetTable),
+                                reason: "traffic from prefix \(prefix) to its vSwitch leaves through \(link.name)", eni: ref, prefix: prefix))
+            rules.append(Wanted(object: Rule(family: prefix.family, priority: defaultTable, source: prefix, table: defaultTable),
+                                reason: "traffic from prefix \(prefix) leaves through \(link.name)", eni: ref, prefix: prefix))
+        }
+    }
+
+    /// `ENI_AGENT_PREFIXES=local`: the host answers for every address of each prefix (AnyIP).
+    /// The kernel reports an IPv6 route's scope as universe whatever it was given.
+    private mutating func addLocalRoutes(_ prefixes: [IPPrefix], of eni: ValidatedENI, on link: Link, ref: ENIRef) {
+        for prefix in prefixes {
+            routes.append(Wanted(object: Route(table: RouteTable.local, destination: prefix, type: .local, ifindex: link.index,
+                                               ifname: link.name, scope: prefix.family == .v4 ? .host : .universe),
+                                 reason: "this host answers for prefix \(prefix) of \(eni.name)", eni: ref, prefix: prefix))
         }
     }
 

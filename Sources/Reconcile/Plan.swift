@@ -18,11 +18,14 @@ public struct PlannedOp: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Why, in a few words: "secondary private IPv4 of eni-bp1…", "absent from metadata for 2 reads".
     public var reason: String
     public var eni: ENIRef?
+    /// The delegated prefix the op serves, when the planner added it for one (logs' `PREFIX`).
+    public var prefix: IPPrefix?
 
-    public init(op: Op, reason: String, eni: ENIRef?) {
+    public init(op: Op, reason: String, eni: ENIRef?, prefix: IPPrefix? = nil) {
         self.op = op
         self.reason = reason
         self.eni = eni
+        self.prefix = prefix
     }
 
     public var description: String { "\(op)  # \(reason)" }
@@ -74,5 +77,7 @@ public struct ManagedENI: Sendable, Hashable, Codable {
     public var subnetTable: UInt32?
     public var defaultTable: UInt32?
     public var addresses: [IPPrefix]
+    /// The delegated prefixes the plan serves on this ENI (none with `ENI_AGENT_PREFIXES=off`).
+    public var prefixes: [IPPrefix]
     public var complete: Bool
 }

@@ -32,7 +32,7 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
     // never claimed), whatever its prefix length or flags.
     let actualAddressKeys = Set(actual.addresses.map(\.key))
     for wanted in desired.addresses where !actualAddressKeys.contains(wanted.object.key) {
-        adds.append(PlannedOp(op: .addAddress(wanted.object), reason: wanted.reason, eni: wanted.eni))
+        adds.append(PlannedOp(op: .addAddress(wanted.object), reason: wanted.reason, eni: wanted.eni, prefix: wanted.prefix))
     }
 
     // Routes: add, or replace an owned route whose next hop changed; a foreign route on the
@@ -45,12 +45,12 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
         if present.contains(where: { $0.proto == eniAgentProtocol && $0.matches(route) }) { continue }
         if let ours = present.first(where: { $0.proto == eniAgentProtocol }) {
             adds.append(PlannedOp(op: .addRoute(route, replace: true),
-                                  reason: "\(wanted.reason) (was \(Op.render(ours)))", eni: wanted.eni))
+                                  reason: "\(wanted.reason) (was \(Op.render(ours)))", eni: wanted.eni, prefix: wanted.prefix))
         } else if let foreign = present.first {
             notes.append(PlanNote(.warning, eni: wanted.eni,
                                   "not adding \(Op.render(route)): \(Op.render(foreign)) is there and not ours; left as is"))
         } else {
-            adds.append(PlannedOp(op: .addRoute(route), reason: wanted.reason, eni: wanted.eni))
+            adds.append(PlannedOp(op: .addRoute(route), reason: wanted.reason, eni: wanted.eni, prefix: wanted.prefix))
         }
     }
 
@@ -59,7 +59,7 @@ public func plan(desired network: InstanceNetwork?, actual: KernelState, owned: 
     let actualRuleKeys = Set(actual.rules.map(\.key))
     for wanted in desired.rules.sorted(by: { $0.object.priority < $1.object.priority })
     where !actualRuleKeys.contains(wanted.object.key) {
-        adds.append(PlannedOp(op: .addRule(wanted.object), reason: wanted.reason, eni: wanted.eni))
+        adds.append(PlannedOp(op: .addRule(wanted.object), reason: wanted.reason, eni: wanted.eni, prefix: wanted.prefix))
     }
 
     // A removal held back here keeps its count: it goes at the first cycle it no longer

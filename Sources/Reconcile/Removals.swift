@@ -32,7 +32,7 @@ struct Removals {
 
     init(desired: Desired, actual: KernelState, owned: Ownership, ownership addresses: AddressOwnership, config: PlanConfig) {
         ownership = owned
-        let candidates = Self.candidates(desired, actual, addresses, config.scheme)
+        let candidates = Self.candidates(desired, actual, addresses, config)
         guard desired.globalHolds.isEmpty else {
             // Nothing is known: no count moves.
             if !candidates.isEmpty {
@@ -94,7 +94,8 @@ struct Removals {
     }
 
     private static func candidates(_ desired: Desired, _ actual: KernelState, _ ownership: AddressOwnership,
-                                   _ scheme: RoutingScheme) -> [Candidate] {
+                                   _ config: PlanConfig) -> [Candidate] {
+        let scheme = config.scheme
         let network = desired.network
         let wantedAddresses = Set(desired.addresses.map(\.object.key))
         let wantedRoutes = Set(desired.routes.map(\.object.key))
@@ -112,9 +113,16 @@ struct Removals {
         /// are certain even if another of its keys failed) and the old ENI's complete read, which
         /// no longer lists it; another ENI's primary address needs no more than that ENI's list.
         func moved(_ address: IPAddress, fromLink index: Int32, _ scope: Scope) -> String? {
-            guard let claims = desired.claims, let owner = claims.owner[address], owner != actual.link(index: index)?.mac,
+            guard let claims = desired.claims,
+                  let owner = claims.owner[address] ?? desired.prefixOwner(of: address, config: config),
+                  owner != actual.link(index: index)?.mac,
                   claims.primaries.contains(address) || !waits(scope, desired) else { return nil }
             return "\(address) now belongs to \(network?.eni(mac: owner)?.id ?? owner.description)"
+        }
+        /// The same for a delegated prefix's rule or `local` route: the prefix is now another ENI's.
+        func moved(prefix: IPPrefix, fromLink index: Int32, _ scope: Scope) -> String? {
+            guard let owner = desired.prefixOwner[prefix], owner != actual.link(index: index)?.mac, !waits(scope, desired) else { return nil }
+            return "prefix \(prefix) now belongs to \(network?.eni(mac: owner)?.id ?? owner.description)"
         }
 
         var candidates: [Candidate] = []
@@ -130,13 +138,15 @@ struct Removals {
             // flap can make them useful again (docs/design.md §4.4).
             let gone = actual.link(index: slot) == nil ? "its link (index \(slot)) is gone" : nil
             let scope = scope(ofLink: slot)
-            let move = rule.source.flatMap { $0.isHost ? moved($0.address, fromLink: slot, scope) : nil }
+            let move = rule.source.flatMap { $0.isHost ? moved($0.address, fromLink: slot, scope) : moved(prefix: $0, fromLink: slot, scope) }
             candidates.append(Candidate(planned: planned, key: .rule(rule.key), scope: gone == nil ? scope : .noENI, now: gone ?? move))
         }
         for route in actual.routes where route.proto == eniAgentProtocol && !wantedRoutes.contains(route.key) {
             if let index = route.ifindex, desired.handsOff.contains(index) { continue }
+            let scope = scope(ofLink: route.ifindex)
+            let move = route.type == .local ? route.ifindex.flatMap { moved(prefix: route.destination, fromLink: $0, scope) } : nil
             candidates.append(Candidate(planned: PlannedOp(op: .removeRoute(route), reason: "no longer wanted by metadata", eni: ref(forLink: route.ifindex)),
-                                        key: .route(route.key), scope: scope(ofLink: route.ifindex)))
+                                        key: .route(route.key), scope: scope, now: move))
         }
         let primaryAddress: (Int32, IPAddress)? = network.flatMap { network in
             guard let link = desired.links.link(for: network.primaryMAC),

@@ -14,6 +14,9 @@ struct ValidatedENI {
     /// The IPv6 vSwitch subnets of `v6`, in order.
     var subnets6: [IPPrefix] = []
     var gateway6: IPv6Address?
+    /// Delegated prefixes inside the vSwitch of their family, host bits cleared.
+    var prefixes4: [IPPrefix] = []
+    var prefixes6: [IPPrefix] = []
     /// One warning per rejected value.
     var rejections: [String] = []
     /// The first rejected value, for the note that says why this ENI's removals wait.
@@ -21,11 +24,20 @@ struct ValidatedENI {
 
     var name: String { eni.id ?? eni.mac.description }
 
-    init(_ eni: ENI, isPrimary: Bool, ipv6: Bool) {
+    init(_ eni: ENI, isPrimary: Bool, ipv6: Bool, prefixes: Bool = true) {
         self.eni = eni
         self.isPrimary = isPrimary
-        validateIPv4()
-        if ipv6 { validateIPv6() }
+        validateIPv4(prefixes: prefixes)
+        if ipv6 { validateIPv6(prefixes: prefixes) }
+    }
+
+    /// Delegated prefixes that may be configured for this vSwitch (`unusableDelegatedReason`).
+    private mutating func validatePrefixes(_ prefixes: [IPPrefix], key: String, in subnet: IPPrefix?) -> [IPPrefix] {
+        var valid: [IPPrefix] = []
+        for prefix in unique(prefixes.map(\.network)) {
+            if let why = prefix.unusableDelegatedReason(in: subnet) { reject(key, "\(prefix)", why) } else { valid.append(prefix) }
+        }
+        return valid
     }
 
     private mutating func reject(_ key: String, _ value: String, _ why: String, _ outcome: String = "not applied") {
@@ -33,7 +45,7 @@ struct ValidatedENI {
         if firstRejected == nil { firstRejected = "\(key) \(value.prefix(200)) rejected" }
     }
 
-    private mutating func validateIPv4() {
+    private mutating func validateIPv4(prefixes: Bool) {
         var subnet = eni.ipv4Subnet
         if let given = subnet, let why = given.unusableSubnetReason {
             reject("vSwitch CIDR", "\(given)", why, "its IPv4 addresses and routes are not applied")
@@ -42,7 +54,11 @@ struct ValidatedENI {
             reject("vSwitch CIDR", "(none)", "no vswitch-cidr-block or netmask, so the IPv4 prefix length is unknown",
                    "its IPv4 addresses are not applied")
         }
+        if subnet == nil && prefixes && !eni.ipv4Prefixes.isEmpty {
+            reject("ipv4-prefixes", eni.ipv4Prefixes.map { "\($0)" }.joined(separator: ","), "no usable vSwitch CIDR to check them against")
+        }
         guard let subnet else { return }
+        if prefixes { prefixes4 = validatePrefixes(eni.ipv4Prefixes, key: "ipv4-prefixes", in: subnet) }
         var candidates = eni.privateIPv4s
         if let primary = eni.primaryIPv4 {
             candidates.removeAll { $0 == primary }
@@ -66,12 +82,21 @@ struct ValidatedENI {
         }
     }
 
-    private mutating func validateIPv6() {
+    private mutating func validateIPv6(prefixes: Bool) {
         var given = eni.ipv6Subnet
         if let subnet = given, let why = subnet.unusableSubnetReason {
             reject("vswitch-ipv6-cidr-block", "\(subnet)", why, "its IPv6 addresses and routes are not applied")
             given = nil
-            if !eni.ipv6s.isEmpty { return }
+            if !eni.ipv6s.isEmpty || (prefixes && !eni.ipv6Prefixes.isEmpty) { return }
+        }
+        if prefixes {
+            prefixes6 = validatePrefixes(eni.ipv6Prefixes, key: "ipv6-prefixes", in: given)
+            // Without vswitch-ipv6-cidr-block a prefix's routes go to the /64 around it, as an
+            // address's do.
+            for prefix in prefixes6 {
+                let subnet = given?.network ?? IPPrefix(address: prefix.address, length: 64)!.network
+                if !subnets6.contains(subnet) { subnets6.append(subnet) }
+            }
         }
         for address in unique(eni.ipv6s) {
             let subnet = given ?? IPPrefix(address: .v6(address), length: 64)!.network

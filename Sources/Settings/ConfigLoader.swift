@@ -116,8 +116,13 @@ public struct ConfigLoader: Sendable {
                               value: "\(value(.subnetTableBase)), \(value(.suppressPriority)), \(value(.defaultTableBase))", problem: "\(error)")
         }
         let ignored = value(.ignoreInterfaces).split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        guard let prefixes = PrefixMode(rawValue: value(.prefixes).lowercased()) else {
+            throw fail(.prefixes, "must be route, local, addresses or off")
+        }
         config.plan = PlanConfig(scheme: scheme, ipv6: try bool(.ipv6), bringUpLinks: try bool(.bringUpLinks),
-                                 removalGrace: try integer(.removalGrace, AgentConfig.removalGraceRange), ignored: InterfaceMatcher(ignored))
+                                 removalGrace: try integer(.removalGrace, AgentConfig.removalGraceRange), ignored: InterfaceMatcher(ignored),
+                                 prefixes: prefixes)
+        config.metadata.readsPrefixes = prefixes != .off
         config.cleanupOnStop = try bool(.cleanupOnStop)
         guard let level = Logger.Level(rawValue: value(.logLevel).lowercased()) else {
             throw fail(.logLevel, "must be one of trace, debug, info, notice, warning, error, critical")

@@ -16,6 +16,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case ipv6 = "IPV6"
     case bringUpLinks = "BRING_UP_LINKS"
     case ignoreInterfaces = "IGNORE_INTERFACES"
+    case prefixes = "PREFIXES"
     case subnetTableBase = "SUBNET_TABLE_BASE"
     case suppressPriority = "SUPPRESS_PRIORITY"
     case defaultTableBase = "DEFAULT_TABLE_BASE"
@@ -52,6 +53,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .ipv6: return "\(agent.plan.ipv6)"
         case .bringUpLinks: return "\(agent.plan.bringUpLinks)"
         case .ignoreInterfaces: return agent.plan.ignored.patterns.joined(separator: ",")
+        case .prefixes: return agent.plan.prefixes.rawValue
         case .subnetTableBase: return "\(agent.plan.scheme.subnetBase)"
         case .suppressPriority: return "\(agent.plan.scheme.suppressPriority)"
         case .defaultTableBase: return "\(agent.plan.scheme.defaultBase)"

@@ -31,6 +31,8 @@ struct IMDSSimCommand: AsyncParsableCommand {
               PUT    /_sim/state            replace it (body: document)               -> 204
               PUT    /_sim/enis/<mac>       add or replace one ENI (body: ENI object)  -> 204
               DELETE /_sim/enis/<mac>       remove one ENI                             -> 204
+              POST   /_sim/enis/<mac>/prefixes  add or remove delegated prefixes
+                                            (body: {"add": [...], "remove": [...]})  -> 204
               GET    /_sim/faults           the faults, "times" = what is left
               PUT    /_sim/faults           replace them (body: JSON array)            -> 204
               DELETE /_sim/faults           clear them                                 -> 204
@@ -57,6 +59,9 @@ struct IMDSSimCommand: AsyncParsableCommand {
     @Option(help: "Override the document's tokenMode: optional, required or unsupported.")
     var tokenMode: String?
 
+    @Option(help: "Override the document's prefixListFormat, how ipv4-prefixes and ipv6-prefixes list several entries: lines, crlf, json, bracketed, comma or space.")
+    var prefixFormat: String?
+
     @Flag(help: "Send each answer's head and body in separate TCP segments with Nagle on, as Python's http.server does.")
     var segmentedAnswers = false
 
@@ -65,6 +70,10 @@ struct IMDSSimCommand: AsyncParsableCommand {
         if let tokenMode, TokenMode(rawValue: tokenMode) == nil {
             throw ValidationError("--token-mode must be optional, required or unsupported, not \"\(tokenMode)\"")
         }
+        if let prefixFormat, PrefixListFormat(rawValue: prefixFormat) == nil {
+            let known = PrefixListFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--prefix-format must be one of \(known), not \"\(prefixFormat)\"")
+        }
     }
 
     func run() async throws {
@@ -72,6 +81,7 @@ struct IMDSSimCommand: AsyncParsableCommand {
         var document = SimState()
         if let state { document = try SimState(contentsOfFile: state) }
         if let tokenMode, let mode = TokenMode(rawValue: tokenMode) { document.tokenMode = mode }
+        if let prefixFormat, let format = PrefixListFormat(rawValue: prefixFormat) { document.prefixListFormat = format }
 
         // Before binding, so a signal sent the moment the first line appears is not lost.
         let termination = TerminationSignals()

@@ -79,7 +79,7 @@ private let second = "00:16:3e:00:00:02"
         try await withSimulator(try sampleState(), faults: [fault]) { _, client in
             let read = try await client.read()
             #expect(read.network == expectedSampleNetwork)
-            #expect(read.requests == 33 + 2)
+            #expect(read.requests == 39 + 2)
             #expect(read.diagnostics == [MetadataDiagnostic(
                 mac: MACAddress(second), key: "private-ipv4s", value: "",
                 problem: "answered after 3 attempts (HTTP 500, HTTP 500)")])
@@ -144,7 +144,7 @@ private let second = "00:16:3e:00:00:02"
         try await withSimulator(try sampleState(), faults: [fault]) { _, client in
             let read = try await client.read()
             #expect(read.network == expectedSampleNetwork)
-            #expect(read.requests == 33 + 1)
+            #expect(read.requests == 39 + 1)
         }
     }
 
@@ -192,7 +192,7 @@ private let second = "00:16:3e:00:00:02"
         try await withSimulator(try sampleState(), faults: [fault]) { _, client in
             let read = try await client.read()
             #expect(read.network == expectedSampleNetwork)
-            #expect(read.requests == 33 + 3)
+            #expect(read.requests == 39 + 3)
         }
     }
 

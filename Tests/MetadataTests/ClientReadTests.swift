@@ -15,18 +15,19 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             #expect(read.network == expectedSampleNetwork)
             #expect(read.network.isComplete)
             #expect(read.diagnostics.isEmpty)
-            // The token, macs/, four instance keys, nine keys for each of three ENIs.
-            #expect(read.requests == 1 + 1 + 4 + 9 * 3)
+            // The token, macs/, four instance keys, eleven keys for each of three ENIs.
+            #expect(read.requests == 1 + 1 + 4 + 11 * 3)
         }
     }
 
-    @Test func aSteadyReadOfThreeENIsCostsSevenRequests() async throws {
+    @Test func aSteadyReadOfThreeENIsCostsThirteenRequests() async throws {
         try await withSimulator(try sampleState()) { simulator, client in
             _ = try await client.read()
             simulator.resetCounters()
             let steady = try await client.read()
-            #expect(steady.requests == 7)
-            #expect(simulator.counters().total == 7)
+            // macs/ and four lists per ENI: two of addresses, two of prefixes.
+            #expect(steady.requests == 13)
+            #expect(simulator.counters().total == 13)
             #expect(steady.network == expectedSampleNetwork)
         }
     }
@@ -46,20 +47,20 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             #expect(unread.allSatisfy { $0.privateIPv4s.isEmpty && $0.id == nil })
             #expect(read.diagnostics.map(\.key) == ["macs/"])
             #expect(read.diagnostics.first?.value == unread.map(\.mac.description).joined(separator: ","))
-            // Their keys were never asked for: the token, macs/, 4 instance keys, 9 keys × 2.
-            #expect(read.requests == 2 + 4 + 9 * 2)
+            // Their keys were never asked for: the token, macs/, 4 instance keys, 11 keys × 2.
+            #expect(read.requests == 2 + 4 + 11 * 2)
         }
     }
 
-    @Test func aSteadyReadOf32ENIsCosts65Requests() async throws {
+    @Test func aSteadyReadOf32ENIsCosts129Requests() async throws {
         try await withSimulator(generatedState(enis: 32)) { simulator, client in
             let cold = try await client.read()
             #expect(cold.network.enis.count == 32)
             #expect(cold.network.isComplete)
             simulator.resetCounters()
             let steady = try await client.read()
-            #expect(steady.requests == 65)
-            #expect(simulator.counters().total == 65)
+            #expect(steady.requests == 129)
+            #expect(simulator.counters().total == 129)
             #expect(steady.network == cold.network)
         }
     }
@@ -71,7 +72,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             eni.privateIPv4s = ["192.168.1.211", "192.168.1.214"]
             simulator.upsertENI(eni)
             let read = try await client.read()
-            #expect(read.requests == 7)
+            #expect(read.requests == 13)
             #expect(read.network.eni("00:16:3e:00:00:02")?.privateIPv4s == [IPv4Address("192.168.1.211")!, IPv4Address("192.168.1.214")!])
         }
     }
@@ -87,8 +88,8 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             state.enis.append(fourth)
             simulator.setState(state)
             let read = try await client.read()
-            // macs/, the four instance keys, nine keys for each of four ENIs.
-            #expect(read.requests == 1 + 4 + 9 * 4)
+            // macs/, the four instance keys, eleven keys for each of four ENIs.
+            #expect(read.requests == 1 + 4 + 11 * 4)
             #expect(read.network.enis.count == 4)
             #expect(read.network.isComplete)
         }
@@ -99,7 +100,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             _ = try await client.read()
             await client.invalidateCache()
             let read = try await client.read()
-            #expect(read.requests == 1 + 4 + 9 * 3)
+            #expect(read.requests == 1 + 4 + 11 * 3)
         }
     }
 
@@ -107,7 +108,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
         try await withSimulator(try sampleState(), configure: { $0.stableKeyRefresh = .zero }) { _, client in
             _ = try await client.read()
             let read = try await client.read()
-            #expect(read.requests == 1 + 4 + 9 * 3)
+            #expect(read.requests == 1 + 4 + 11 * 3)
         }
     }
 
@@ -118,8 +119,8 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             #expect(first.network.eni("00:16:3e:00:00:03")?.incompleteReason == "gateway missing")
             let second = try await client.read()
             #expect(second.network == expectedSampleNetwork)
-            // macs/ and two lists per ENI, plus the seven stable keys of the ENI that was incomplete.
-            #expect(second.requests == 7 + 7)
+            // macs/ and four lists per ENI, plus the seven stable keys of the ENI that was incomplete.
+            #expect(second.requests == 13 + 7)
         }
     }
 
@@ -146,7 +147,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
     @Test func connectionsAreKeptAliveAndNeverMoreThanMaxConcurrency() async throws {
         try await withSimulator(generatedState(enis: 32), configure: { $0.maxConcurrency = 3 }) { _, client in
             let read = try await client.read()
-            #expect(read.requests == 1 + 1 + 4 + 9 * 32)
+            #expect(read.requests == 1 + 1 + 4 + 11 * 32)
             #expect((1...3).contains(read.connections))
         }
     }
@@ -199,8 +200,8 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             let read = try await client.read()
             #expect(read.network == expectedSampleNetwork)
             #expect(simulator.counters().tokenRequests == 1)
-            // macs/ answered 401, the new token, macs/ again, then the six lists.
-            #expect(read.requests == 1 + 1 + 1 + 6)
+            // macs/ answered 401, the new token, macs/ again, then the twelve lists.
+            #expect(read.requests == 1 + 1 + 1 + 12)
         }
     }
 
@@ -221,7 +222,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             simulator.resetCounters()
             let read = try await client.read()
             #expect(simulator.counters().tokenRequests == 1)
-            #expect(read.requests == 1 + 7)
+            #expect(read.requests == 1 + 13)
         }
     }
 
@@ -252,7 +253,7 @@ func keyPath(_ mac: String, _ key: String) -> String { macsPath + mac + "/" + ke
             #expect(first.diagnostics.map(\.key) == ["api/token"])
             simulator.resetCounters()
             let second = try await client.read()
-            #expect(second.requests == 7)
+            #expect(second.requests == 13)
             #expect(simulator.counters().tokenRequests == 0)
         }
     }

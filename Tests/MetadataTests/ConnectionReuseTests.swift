@@ -13,8 +13,8 @@ import Testing
             let second = try await client.read()
             #expect(second.network == expectedSampleNetwork)
             #expect(second.connections == 0)
-            // macs/ and two lists per ENI; the token and the stable keys are cached.
-            #expect(second.requests == 1 + 2 * 3)
+            // macs/ and four lists per ENI; the token and the stable keys are cached.
+            #expect(second.requests == 1 + 4 * 3)
         }
     }
 
@@ -28,7 +28,7 @@ import Testing
             #expect(read.network == expectedSampleNetwork)
             #expect(read.diagnostics.isEmpty)
             #expect(read.connections == 1)
-            #expect(read.requests == 1 + 1 + 2 * 3)
+            #expect(read.requests == 1 + 1 + 4 * 3)
             #expect(simulator.faults().first?.times == 0)
         }
     }

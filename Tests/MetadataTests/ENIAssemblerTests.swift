@@ -18,6 +18,8 @@ private func goodKeys() -> [ENIKey: KeyResult] {
         .ipv6s: .value("[2408:4005:3a4:ab00::211]"),
         .ipv6Gateway: .value("2408:4005:3a4:ab00:ffff:ffff:ffff:fffd"),
         .vswitchIPv6CIDRBlock: .value("2408:4005:3a4:ab00::/64"),
+        .ipv4Prefixes: .missing,
+        .ipv6Prefixes: .missing,
     ]
 }
 

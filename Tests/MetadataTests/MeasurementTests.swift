@@ -38,6 +38,6 @@ import Testing
             median \(ms(median(cold))) of \(cold.count) (min \(ms(cold.min()!)), max \(ms(cold.max()!)))
               steady read: \(counts.steady) requests, median \(ms(median(steady)))
             """)
-        #expect(counts.steady == 65)
+        #expect(counts.steady == 129)
     }
 }

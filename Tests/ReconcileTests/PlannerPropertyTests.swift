@@ -29,16 +29,23 @@ extension Scenario {
         func listedElsewhere(_ address: IPAddress, link index: Int32) -> Bool {
             let mac = kernel.link(index: index)?.mac
             return network.enis.contains { eni in
-                eni.mac != mac && (eni.privateIPv4s.map(IPAddress.v4) + eni.ipv6s.map(IPAddress.v6)
+                eni.mac != mac && ((eni.privateIPv4s.map(IPAddress.v4) + eni.ipv6s.map(IPAddress.v6)
                     + (eni.primaryIPv4.map { [.v4($0)] } ?? [])).contains(address)
+                    || (config.prefixes == .addresses && eni.ipv4Prefixes.contains { $0.contains(address) }))
             }
+        }
+        /// A delegated prefix another ENI lists: its rules and local route move at once.
+        func prefixElsewhere(_ prefix: IPPrefix, link index: Int32?) -> Bool {
+            let mac = index.flatMap { kernel.link(index: $0)?.mac }
+            return config.prefixes != .off && network.enis.contains { $0.mac != mac && $0.prefixes.contains(prefix) }
         }
         switch key {
         case .address(let a): return listedElsewhere(a.address, link: a.ifindex)
-        case .route: return false
+        case .route(let r): return r.type == .local && prefixElsewhere(r.destination, link: kernel.routes.first { $0.key == r }?.ifindex)
         case .rule(let r):
             guard let slot = config.scheme.slot(ofTable: r.table) else { return false }
-            return kernel.link(index: slot) == nil || r.source.map { listedElsewhere($0.address, link: slot) } ?? false
+            return kernel.link(index: slot) == nil
+                || r.source.map { $0.isHost ? listedElsewhere($0.address, link: slot) : prefixElsewhere($0, link: slot) } ?? false
         }
     }
 
@@ -140,7 +147,7 @@ struct PlannerPropertyTests {
                 if let index, s.kernel.link(index: index) == nil { continue }  // a gone link's rules
                 switch op {
                 case .removeAddress(let a) where primaries.contains(a.address): continue
-                case .removeRule(let r) where r.source.map({ primaries.contains($0.address) }) == true: continue
+                case .removeRule(let r) where r.source.map({ $0.isHost && primaries.contains($0.address) }) == true: continue
                 default: break
                 }
                 #expect(!(index.map(incomplete.contains) ?? !incomplete.isEmpty), "\(s): \(op)")
@@ -231,6 +238,48 @@ struct PlannerPropertyTests {
                 let removed = Set(plan.removals.compactMap { op -> AddressKey? in if case .removeAddress(let a) = op { a.key } else { nil } })
                 let lost = before.filter { a in !removed.contains(a.key) && !cycle.kernel.state.addresses.contains { $0.key == a.key } }
                 #expect(lost.isEmpty, "\(s): \(lost.map(\.prefix)) went with another removal")
+            }
+        }
+    }
+
+    /// docs/design.md §3, "Delegated prefixes": after a sync each served prefix has exactly what
+    /// its mode asks for (rules on a secondary ENI, a `local` route, its IPv4 addresses), on one
+    /// ENI, and nothing of the agent's serves a prefix that metadata does not list.
+    @Test func everyServedPrefixHasWhatItsModeAsksForAndNothingElse() async {
+        await propertyCheck(count: 400, input: seeds) { seed in
+            let s = Scenario(seed: seed)
+            var cycle = s.cycle()
+            let plan = cycle.run(s.network)
+            cycle.run(s.network)
+            let kernel = cycle.kernel.state
+            var servedBy: [IPPrefix: Int32] = [:]
+            for m in plan.managed {
+                for prefix in m.prefixes {
+                    #expect(servedBy.updateValue(m.ifindex, forKey: prefix) == nil, "\(s): \(prefix) served twice")
+                    #expect(s.config.prefixes != .off, "\(s): \(prefix) served with prefixes off")
+                    // (Rules in other ENIs' tables may still wait for the grace.)
+                    let rules = kernel.rules.filter { $0.source == prefix && $0.proto == 233 && s.config.scheme.slot(ofTable: $0.table) == m.ifindex }
+                    #expect(Set(rules.map(\.table)) == Set([m.subnetTable, m.defaultTable].compactMap { $0 }), "\(s): \(prefix) rules \(rules)")
+                    let local = kernel.routes.contains {
+                        $0.type == .local && $0.table == RouteTable.local && $0.destination == prefix && $0.ifindex == m.ifindex
+                    }
+                    let up = kernel.link(index: m.ifindex)?.isUp == true
+                    if up && s.config.prefixes == .local { #expect(local, "\(s): \(prefix) has no local route") }
+                    if plan.removalsAllowed && s.config.prefixes != .local { #expect(!local, "\(s): \(prefix) local route stays") }
+                    if s.config.prefixes == .addresses, case .v4(let first) = prefix.address {
+                        for offset in 0..<(UInt32(1) << UInt32(32 - prefix.length)) {
+                            let address = IPAddress.v4(IPv4Address(first.value + offset))
+                            #expect(kernel.addresses.contains { $0.address == address }, "\(s): \(address) of \(prefix) missing")
+                        }
+                    }
+                }
+            }
+            guard plan.removalsAllowed else { return }
+            let listed = Set(s.network.enis.flatMap(\.prefixes))
+            for rule in kernel.rules where rule.proto == 233 {
+                guard let source = rule.source, !source.isHost,
+                      !(s.config.scheme.slot(ofTable: rule.table).map(s.untouchable.contains) ?? false) else { continue }
+                #expect(listed.contains(source) && s.config.prefixes != .off, "\(s): \(Op.render(rule)) stays")
             }
         }
     }

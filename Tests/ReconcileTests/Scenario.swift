@@ -13,7 +13,10 @@ import Model
 ///   on another ENI); foreign addresses, kernel secondaries of ours or primaries of our subnet;
 /// - metadata with addresses moved between ENIs or listed on two, values out of the vSwitch,
 ///   unusable addresses, a gateway that is a local address, a link-local IPv6 gateway,
-///   incomplete ENIs, ENIs gone.
+///   incomplete ENIs, ENIs gone;
+/// - delegated prefixes of both families, some outside the vSwitch or holding its network
+///   address, some listed on two ENIs, unassigned since; every prefix mode, maybe another one
+///   earlier.
 struct Scenario: CustomStringConvertible {
     var seed: UInt64
     var network: InstanceNetwork
@@ -60,10 +63,16 @@ struct Scenario: CustomStringConvertible {
             // A gateway that is a local address, and stays one: the ENI's own or DHCP's.
             let gateway = rng.chance(0.05) ? (rng.chance(0.5) ? primary : dhcp) : IPv4Address(192, 168, 1, 253)
             let gateway6 = rng.chance(0.2) ? IPv6Address("fe80::1")! : IPv6Address("2408:4005:3a4:ab00:ffff:ffff:ffff:fffd")!
+            // Prefixes from a small pool, so that ENIs share some; two are never valid.
+            let pool4 = ["192.168.1.48/28", "192.168.1.64/28", "192.168.1.80/28", "10.0.0.0/28", "192.168.1.0/28"]
+            let pool6 = ["2408:4005:3a4:ab00:1::/80", "2408:4005:3a4:ab00:2::/80", "2408:4005:3a4:ac00:1::/80"]
+            let prefixes4 = (0..<rng.int(0...2)).map { _ in IPPrefix(pool4[rng.int(0...4)])! }
+            let prefixes6 = (0..<rng.int(0...2)).map { _ in IPPrefix(pool6[rng.int(0...2)])! }
             return ENI(mac: mac, id: "eni-\(id)", primaryIPv4: primary, privateIPv4s: [primary] + others,
                        ipv4Subnet: rng.chance(0.95) ? subnet : nil, gateway: rng.chance(0.9) ? gateway : nil,
                        ipv6s: v6s, ipv6Gateway: rng.chance(0.8) ? gateway6 : nil,
                        ipv6Subnet: rng.chance(0.7) ? IPPrefix("2408:4005:3a4:ab00::/64") : nil,
+                       ipv4Prefixes: prefixes4, ipv6Prefixes: prefixes6,
                        completeness: complete || rng.chance(0.5) ? .complete : .incomplete(reason: "HTTP 500"))
         }
         func randomNetwork(complete: Bool) -> InstanceNetwork {
@@ -75,9 +84,11 @@ struct Scenario: CustomStringConvertible {
         }
         marksAddresses = rng.chance(0.5)
         config = PlanConfig(ipv6: rng.chance(0.8), bringUpLinks: rng.chance(0.8), removalGrace: 1,
-                            ignored: InterfaceMatcher(rng.chance(0.2) ? ["eth3"] : []))
+                            ignored: InterfaceMatcher(rng.chance(0.2) ? ["eth3"] : []),
+                            prefixes: PrefixMode.allCases[rng.int(0...3)])
         var earlierConfig = config
         earlierConfig.ignored = InterfaceMatcher()
+        if rng.chance(0.3) { earlierConfig.prefixes = PrefixMode.allCases[rng.int(0...3)] }
 
         // DHCP first, so that its address is the primary of the subnet on eth0.
         var model = KernelModel(state: KernelState(links: links), marksAddresses: marksAddresses)

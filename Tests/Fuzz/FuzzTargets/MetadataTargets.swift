@@ -32,6 +32,15 @@ extension FuzzTarget {
             try checkList(list, limit: MetadataLimits.ipv6sPerENI) { IPAddress.v6($0) }
         }
         for family in IPFamily.allCases {
+            if let list = try? MetadataParser.prefixList(body, family: family) {
+                try expect(list.items.count <= MetadataLimits.prefixesPerENI, "\(list.items.count) prefixes over the limit")
+                try expect(Set(list.items).count == list.items.count, "duplicate prefixes")
+                for prefix in list.items + list.overLimit {
+                    try expect(prefix.family == family && prefix == prefix.network && prefix.unusableDelegatedReason(in: nil) == nil,
+                               "prefix \(prefix) kept")
+                    try expect((try? MetadataParser.prefix(prefix.description, family: family)) == prefix, "prefix \(prefix) does not read back")
+                }
+            }
             if let prefix = try? MetadataParser.cidr(body, family: family) {
                 try expect(prefix.family == family && prefix.length > 0 && prefix == prefix.network, "cidr \(prefix)")
             }
@@ -70,6 +79,12 @@ extension FuzzTarget {
                    "\(eni.privateIPv4s.count) IPv4 and \(eni.ipv6s.count) IPv6 addresses kept")
         for address in eni.privateIPv4s.map(IPAddress.v4) + eni.ipv6s.map(IPAddress.v6) + [eni.primaryIPv4.map(IPAddress.v4)].compactMap({ $0 }) {
             try expect(address.unusableReason(as: .host) == nil, "\(address) kept as a host address")
+        }
+        for prefix in eni.ipv4Prefixes where eni.ipv4Subnet != nil {
+            try expect(prefix.unusableDelegatedReason(in: eni.ipv4Subnet) == nil, "\(prefix) kept outside \(eni.ipv4Subnet!)")
+        }
+        for prefix in eni.ipv6Prefixes where eni.ipv6Subnet != nil {
+            try expect(prefix.unusableDelegatedReason(in: eni.ipv6Subnet) == nil, "\(prefix) kept outside \(eni.ipv6Subnet!)")
         }
         if eni.completeness.isComplete {
             try expect(eni.id != nil && eni.primaryIPv4 != nil && eni.ipv4Subnet != nil, "complete without id, primary or subnet: \(eni)")
