@@ -59,7 +59,8 @@ import TestSupport
     /// - after the k-th failed read in a row the daemon waits at least 0.9 × poll × 2^(k-1)
     ///   (its backoff, less 10 % jitter), capped at 60 s.
     /// N reads start within the window only if the N-1 gaps between them fit in it; one read
-    /// more is allowed for the one under way when the outage began.
+    /// more is allowed for one under way when the count began (the test counts from the end of
+    /// the first failed read, so a read that was past `macs/` when the fault went in is not in it).
     /// - the first failing read starts on the connections the last good read left open (at
     ///   most `maxConcurrency`, 4): a request that one of them loses is sent again at once on a
     ///   new connection, one more request each. A failed read closes its connections.
@@ -86,9 +87,7 @@ import TestSupport
         let warningsBefore = run.lines("warning").count
 
         let faults = fault == "drop" ? #"[{"path": "/*", "drop": true}]"# : #"[{"path": "/*", "status": 500, "body": "oops"}]"#
-        let requestsBefore = try run.lab.metadataRequests()
         try run.lab.admin("PUT", "/_sim/faults", body: faults)
-        let outageStart = ContinuousClock.now
         // What the metadata says changes during the outage; nothing may follow it until the
         // service answers again.
         try run.lab.editSimENI(Self.eth1MAC) { eni in
@@ -98,6 +97,11 @@ import TestSupport
         // instance may last: long enough for the backoff to climb to 16 s. The kernel is
         // compared after each.
         let failedReads = { run.notify.messages.filter { $0.fields["STATUS"]?.contains("metadata unavailable") == true }.count }
+        // Requests are counted from the first failed read on: a read in flight when the fault
+        // went in may have been past `macs/`, with every key of every ENI still to fail.
+        #expect(await eventually(timeout: .seconds(120)) { failedReads() >= 1 }, "\(run.diagnostics)")
+        let requestsBefore = try run.lab.metadataRequests()
+        let outageStart = ContinuousClock.now
         for n in 1...5 {
             #expect(await eventually(timeout: .seconds(120)) { failedReads() >= n }, "\(run.diagnostics)")
             let now = try run.lab.kernelPicture()
