@@ -17,8 +17,9 @@ enum AddressStates {
     /// every link has, is not listed).
     static func classify(wanted: [IPPrefix], present: [Address], isOwned: (Address) -> Bool) -> [Entry] {
         var entries: [Entry] = []
+        let byAddress = Dictionary(present.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         for prefix in wanted {
-            if let actual = present.first(where: { $0.address == prefix.address }) {
+            if let actual = byAddress[prefix.address] {
                 entries.append(Entry(prefix: prefix, state: isOwned(actual) ? .owned : .foreign, wanted: true))
             } else {
                 entries.append(Entry(prefix: prefix, state: .missing, wanted: true))
@@ -44,7 +45,8 @@ enum AddressStates {
         var addedAddresses: [Address] = []
         for result in results where result.outcome.succeeded {
             switch result.op {
-            case .addAddress(let a):
+            // Already there (EEXIST): whoever's it is, the snapshot had it or a race put it there.
+            case .addAddress(let a) where result.outcome == .applied:
                 added.insert(AddressKey(a))
                 addedAddresses.append(a)
             case .removeAddress(let a): removed.insert(AddressKey(a))
@@ -52,10 +54,10 @@ enum AddressStates {
             }
         }
         let owner = AddressOwnership(kernel: actual, ownership: ownership)
-        let after = actual.addresses.filter { !removed.contains(AddressKey($0)) && !added.contains(AddressKey($0)) } + addedAddresses
+        let after = Dictionary(grouping: actual.addresses.filter { !removed.contains(AddressKey($0)) && !added.contains(AddressKey($0)) }
+                                   + addedAddresses, by: \.ifindex)
         return managed.map { eni in
-            let present = after.filter { $0.ifindex == eni.ifindex }
-            let entries = classify(wanted: eni.addresses, present: present) { added.contains(AddressKey($0)) || owner.owns($0) }
+            let entries = classify(wanted: eni.addresses, present: after[eni.ifindex] ?? []) { added.contains(AddressKey($0)) || owner.owns($0) }
             return ENIAddressStates(eni: eni.eni, counts: Dictionary(entries.map { ($0.state, 1) }, uniquingKeysWith: +))
         }
     }

@@ -19,13 +19,7 @@ import Testing
     }
 
     func cleanUp() {
-        if let dir = opendir(directory) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink("\(directory)/\(name)") }
-            }
-            closedir(dir)
-        }
+        for name in entries() { unlink("\(directory)/\(name)") }
         rmdir(directory)
     }
 
