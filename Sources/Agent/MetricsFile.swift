@@ -62,16 +62,19 @@ final class MetricsFile: Sendable {
     }
 
     func write() async {
-        guard let (path, metrics) = state.withLock({ s in s.path.map { ($0, s.metrics) } }) else { return }
-        let text = metrics.render()
-        let result: Result<Void, FileError> = await withTaskExecutorPreference(io, isolation: nil) {
-            do throws(FileError) {
-                try TextFile.writeAtomically(path, text, mode: 0o644, ignoringUmask: true)
-                return .success(())
-            } catch {
-                return .failure(error)
+        // The metrics are taken on the blocking thread, which runs one write at a time: when the
+        // loop and the refresh both write, the one that runs last writes the latest metrics.
+        let done: (path: String, metrics: AgentMetrics, result: Result<Void, FileError>)? =
+            await withTaskExecutorPreference(io, isolation: nil) { [self] in
+                guard let (path, metrics) = self.state.withLock({ s in s.path.map { ($0, s.metrics) } }) else { return nil }
+                do throws(FileError) {
+                    try TextFile.writeAtomically(path, metrics.render(), mode: 0o644, ignoringUmask: true)
+                    return (path, metrics, .success(()))
+                } catch {
+                    return (path, metrics, .failure(error))
+                }
             }
-        }
+        guard let (path, metrics, result) = done else { return }
         let now = ContinuousClock.now
         let wasFailing = state.withLock { s -> Bool in
             let wasFailing = s.failing
@@ -83,7 +86,7 @@ final class MetricsFile: Sendable {
         }
         switch result {
         case .failure(let error) where !wasFailing:
-            logger.warning("cannot write the metrics file: \(error); retrying every minute (under the packaged unit the file's directory must be in ReadWritePaths=, README.md, \"Monitoring\")")
+            logger.warning("cannot write the metrics file: \(error); retrying within a minute (the packaged unit's sandbox needs the drop-in in README.md, \"Monitoring\", to write there)")
         case .success where wasFailing:
             logger.notice("metrics file \(path) written again")
         default: break
