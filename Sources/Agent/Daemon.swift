@@ -77,7 +77,7 @@ final class AgentService: Service, Sendable {
                 for await _ in hangups { wakeup.post(.reload) }
             }
             tasks.addTask { await self.readyTimeout(readiness) }
-            tasks.addTask { await self.metrics.refreshPeriodically() }
+            tasks.addTask { await self.metrics.refreshPeriodically(on: self.runtime.executor.loop) }
             await withGracefulShutdownHandler {
                 var running = loop
                 await running.run()

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Model
 import Monitoring
+import NIOCore
 import Synchronization
 
 /// The metrics file (`ENI_AGENT_METRICS_FILE`, docs/design.md §5): node_exporter's textfile
@@ -54,8 +55,17 @@ final class MetricsFile: Sendable {
     }
 
     /// Every `refresh` until cancelled: the file rewritten if nothing else did in that time.
-    func refreshPeriodically() async {
-        while (try? await Task.sleep(for: Self.refresh / 4)) != nil {
+    /// Ticks on the loop's event loop: `Task.sleep`'s timer would wake libdispatch worker
+    /// threads at every tick, metrics or not.
+    func refreshPeriodically(on timers: any EventLoop) async {
+        while !Task.isCancelled {
+            let tick = timers.scheduleTask(in: TimeAmount(Self.refresh / 4)) {}
+            let fired = await withTaskCancellationHandler {
+                (try? await tick.futureResult.get()) != nil
+            } onCancel: {
+                tick.cancel()
+            }
+            guard fired else { return }
             let stale = state.withLock { state in state.written.map { ContinuousClock.now - $0.at >= Self.refresh } ?? false }
             if stale { await write() }
         }
