@@ -133,7 +133,10 @@ let package = Package(
             name: "MetadataTests",
             dependencies: ["Metadata", "Model", "IMDSSim", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Agent"]),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["Monitoring", "Agent", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .testTarget(name: "IMDSSimTests", dependencies: ["IMDSSim", "imds-sim"]),
         .testTarget(
             name: "ReconcileTests",

@@ -28,12 +28,14 @@ final class MetricsFile: Sendable {
     /// Where the write and its fsync run (they block); nil: wherever the caller runs.
     private let io: (any TaskExecutor)?
     private let logger: Logger
-    static let refresh: Duration = .seconds(60)
+    /// The file is rewritten once it is this old (tests shorten it).
+    let refresh: Duration
 
-    init(path: String?, version: String, io: (any TaskExecutor)?, logger: Logger) {
+    init(path: String?, version: String, io: (any TaskExecutor)?, logger: Logger, refresh: Duration = .seconds(60)) {
         state = Mutex(State(path: path, metrics: AgentMetrics(version: version)))
         self.io = io
         self.logger = logger
+        self.refresh = refresh
     }
 
     /// A reload may set, move or unset the file.
@@ -59,14 +61,14 @@ final class MetricsFile: Sendable {
     /// threads at every tick, metrics or not.
     func refreshPeriodically(on timers: any EventLoop) async {
         while !Task.isCancelled {
-            let tick = timers.scheduleTask(in: TimeAmount(Self.refresh / 4)) {}
+            let tick = timers.scheduleTask(in: TimeAmount(refresh / 4)) {}
             let fired = await withTaskCancellationHandler {
                 (try? await tick.futureResult.get()) != nil
             } onCancel: {
                 tick.cancel()
             }
             guard fired else { return }
-            let stale = state.withLock { state in state.written.map { ContinuousClock.now - $0.at >= Self.refresh } ?? false }
+            let stale = state.withLock { [refresh] state in state.written.map { ContinuousClock.now - $0.at >= refresh } ?? false }
             if stale { await write() }
         }
     }

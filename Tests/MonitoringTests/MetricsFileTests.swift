@@ -5,6 +5,7 @@ import Glibc
 import Logging
 import Model
 import Monitoring
+import NIOPosix
 import Reconcile
 import Testing
 
@@ -95,5 +96,26 @@ import Testing
         let file = MetricsFile(path: path, version: "1", io: nil, logger: Logger(label: "test"))
         await file.record(Self.report(changes: 1), from: .metadata)
         #expect(entries().isEmpty)
+    }
+
+    /// A quiet daemon still rewrites the file once it is `refresh` old, so its mtime and counters
+    /// show it alive. (A short refresh here; the daemon's is a minute.)
+    @Test func anOldFileIsRewrittenByTheRefresh() async throws {
+        defer { cleanUp() }
+        let path = "\(directory)/eni-agent.prom"
+        let file = MetricsFile(path: path, version: "1", io: nil, logger: Logger(label: "test"), refresh: .milliseconds(200))
+        await file.record(Self.report(changes: 0), from: .metadata)
+        #expect(unlink(path) == 0)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let refresher = Task { await file.refreshPeriodically(on: group.next()) }
+        var rewritten = false
+        for _ in 0..<500 where !rewritten {
+            try await Task.sleep(for: .milliseconds(20))
+            rewritten = access(path, F_OK) == 0
+        }
+        refresher.cancel()
+        await refresher.value
+        try await group.shutdownGracefully()
+        #expect(rewritten, "not rewritten within 10 s")
     }
 }
