@@ -65,10 +65,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Reconcile", dependencies: ["Model"], swiftSettings: strict),
+        // The metrics and their text exposition format (node_exporter's textfile collector):
+        // plain values, no clock, no I/O; the Agent feeds it and writes the file.
+        .target(name: "Monitoring", swiftSettings: strict),
         .target(
             name: "Agent",
             dependencies: [
-                "Model", "Netlink", "Metadata", "Reconcile", "Systemd",
+                "Model", "Netlink", "Metadata", "Reconcile", "Systemd", "Monitoring",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -129,6 +132,10 @@ let package = Package(
         .testTarget(
             name: "MetadataTests",
             dependencies: ["Metadata", "Model", "IMDSSim", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "MonitoringTests",
+            dependencies: ["Monitoring", "Agent", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(name: "IMDSSimTests", dependencies: ["IMDSSim", "imds-sim"]),
         .testTarget(

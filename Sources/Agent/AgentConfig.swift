@@ -15,10 +15,13 @@ public struct AgentConfig: Sendable {
     /// Remove everything the agent owns when the daemon stops (default: leave the kernel as is).
     public var cleanupOnStop: Bool
     public var logLevel: Logger.Level
+    /// The daemon writes its metrics there (node_exporter's textfile format); nil: no metrics.
+    public var metricsFile: String?
 
     public init(metadata: MetadataConfiguration = MetadataConfiguration(), plan: PlanConfig = PlanConfig(),
                 pollInterval: Duration = .seconds(10), readyTimeout: Duration = .seconds(30),
-                stateDirectory: String = "/run/eni-agent", cleanupOnStop: Bool = false, logLevel: Logger.Level = .info) {
+                stateDirectory: String = "/run/eni-agent", cleanupOnStop: Bool = false, logLevel: Logger.Level = .info,
+                metricsFile: String? = nil) {
         self.metadata = metadata
         self.plan = plan
         self.pollInterval = pollInterval
@@ -26,6 +29,7 @@ public struct AgentConfig: Sendable {
         self.stateDirectory = stateDirectory
         self.cleanupOnStop = cleanupOnStop
         self.logLevel = logLevel
+        self.metricsFile = metricsFile
     }
 
     public var stateFile: String { stateDirectory + "/state.json" }

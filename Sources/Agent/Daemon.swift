@@ -7,11 +7,12 @@ import UnixSignals
 
 /// `eni-agent` as a systemd service (docs/design.md §5).
 public enum Daemon {
-    /// Runs until SIGTERM/SIGINT. `reload` builds a new configuration the way start-up did.
-    public static func run(config: AgentConfig, logger: Logger,
+    /// Runs until SIGTERM/SIGINT. `reload` builds a new configuration the way start-up did;
+    /// `version` goes into the metrics' build info.
+    public static func run(config: AgentConfig, logger: Logger, version: String,
                            reload: @escaping @Sendable () async throws -> AgentConfig) async throws {
         let runtime = try AgentRuntime(config: config, logger: logger)
-        let service = AgentService(runtime: runtime, config: config, logger: logger, reload: reload)
+        let service = AgentService(runtime: runtime, config: config, logger: logger, version: version, reload: reload)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -35,13 +36,15 @@ final class AgentService: Service, Sendable {
     let reload: @Sendable () async throws -> AgentConfig
     let notifier = Notifier()
     let timing: LoopTiming
+    let metrics: MetricsFile
 
-    init(runtime: AgentRuntime, config: AgentConfig, logger: Logger, timing: LoopTiming = LoopTiming(),
+    init(runtime: AgentRuntime, config: AgentConfig, logger: Logger, version: String, timing: LoopTiming = LoopTiming(),
          reload: @escaping @Sendable () async throws -> AgentConfig) {
         self.runtime = runtime
         self.initialConfig = config
         self.logger = logger
         self.timing = timing
+        metrics = MetricsFile(path: config.metricsFile, version: version, io: runtime.blocking, logger: logger)
         self.reload = reload
     }
 
@@ -68,7 +71,7 @@ final class AgentService: Service, Sendable {
         }
         let loop = DaemonLoop(engine: runtime.engine, notifier: notifier, wakeup: wakeup, timers: runtime.executor.loop,
                               readiness: readiness, shutdown: shutdown, config: initialConfig, timing: timing, logger: logger,
-                              reload: reload)
+                              metrics: metrics, reload: reload)
         await withTaskGroup(of: Void.self) { tasks in
             if let events {
                 tasks.addTask {
@@ -80,6 +83,7 @@ final class AgentService: Service, Sendable {
                 for await _ in hangups { wakeup.post(.reload) }
             }
             tasks.addTask { await self.readyTimeout(readiness) }
+            tasks.addTask { await self.metrics.refreshPeriodically(on: self.runtime.executor.loop) }
             await withGracefulShutdownHandler {
                 var running = loop
                 await running.run()

@@ -17,6 +17,8 @@ struct DaemonLoop {
     let reload: @Sendable () async throws -> AgentConfig
     /// A factor from `LoopTiming.jitter`, drawn for each read's next deadline.
     let jitter: @Sendable () -> Double
+    /// The metrics file, when configured (or configurable by a reload).
+    let metrics: MetricsFile?
     let clock = ContinuousClock()
 
     private(set) var config: AgentConfig
@@ -26,7 +28,7 @@ struct DaemonLoop {
     private var lastReport: SyncReport?
 
     init(engine: SyncEngine, notifier: any ServiceNotifier, wakeup: Wakeup, timers: any EventLoop, readiness: OnceFlag,
-         shutdown: Shutdown, config: AgentConfig, timing: LoopTiming, logger: Logger,
+         shutdown: Shutdown, config: AgentConfig, timing: LoopTiming, logger: Logger, metrics: MetricsFile? = nil,
          jitter: @escaping @Sendable () -> Double = { Double.random(in: LoopTiming.jitter) },
          reload: @escaping @Sendable () async throws -> AgentConfig) {
         self.engine = engine
@@ -37,6 +39,7 @@ struct DaemonLoop {
         self.shutdown = shutdown
         self.reload = reload
         self.jitter = jitter
+        self.metrics = metrics
         self.config = config
         log = logger
         schedule = Schedule(timing: timing, pollInterval: config.pollInterval, watchdog: notifier.watchdogInterval,
@@ -55,6 +58,7 @@ struct DaemonLoop {
                 let report = await sync(source)
                 if shutdown.isRequested { break }
                 record(report, from: source, at: clock.now)
+                await metrics?.record(report, from: source)
             }
             if schedule.due(at: clock.now).contains(.ping) { ping() }
         }
@@ -84,6 +88,7 @@ struct DaemonLoop {
             config = fresh
             log.logLevel = fresh.logLevel
             await engine.update(config: fresh)
+            metrics?.update(path: fresh.metricsFile)
             log.notice("configuration reloaded")
         } catch {
             log.error("configuration reload failed, keeping the running configuration: \(error)")

@@ -41,11 +41,19 @@ public enum TextFile {
 
     /// Writes `contents` so that readers see the old file or the new one, never a torn one:
     /// a temporary file in the same directory, fsync, rename over the target, fsync the directory.
-    static func writeAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644) throws(FileError) {
+    /// `ignoringUmask`: the file gets `mode` exactly (the units' UMask=0077 would keep a file
+    /// meant for another service's reader, the metrics file, to its owner).
+    static func writeAtomically(_ path: String, _ contents: String, mode: mode_t = 0o644, ignoringUmask: Bool = false) throws(FileError) {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         let temporary = "\(path).tmp.\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(path: temporary, operation: "create", errno: errno) }
+        if ignoringUmask && fchmod(fd, mode) != 0 {
+            let saved = errno
+            close(fd)
+            unlink(temporary)
+            throw FileError(path: temporary, operation: "chmod", errno: saved)
+        }
         var bytes = Array(contents.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -109,5 +117,12 @@ public enum WallClock {
         let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+
+    /// Seconds since the Unix epoch, for the metrics' timestamps.
+    public static func unixSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -7,6 +7,12 @@ public protocol MetadataSource: Sendable {
     func read() async throws -> MetadataRead
     /// Fails a read in flight and every later one.
     func shutdown() async
+    /// The HTTP requests sent since the last call, by outcome (for the metrics), and forgets them.
+    func takeRequestOutcomes() async -> [String: Int]
+}
+
+extension MetadataSource {
+    public func takeRequestOutcomes() async -> [String: Int] { [:] }
 }
 
 extension MetadataClient: MetadataSource {}

@@ -83,24 +83,9 @@ public struct StatusReport: Sendable, Codable {
         for eni in state?.network?.enis ?? [] {
             let link = kernel.link(mac: eni.mac)
             let m = managed[eni.mac]
-            var addresses: [AddressStatus] = []
             let present = kernel.addresses.filter { $0.ifindex == link?.index }
-            for wanted in m?.addresses ?? [] {
-                let state: AddressStatus.State
-                if let actual = present.first(where: { $0.address == wanted.address }) {
-                    state = isOwned(actual) ? .owned : .foreign
-                } else {
-                    state = .missing
-                }
-                addresses.append(AddressStatus(address: wanted, state: state, rules: rules(for: wanted.address)))
-            }
-            let wantedAddresses = Set((m?.addresses ?? []).map(\.address))
-            for actual in present where !wantedAddresses.contains(actual.address) {
-                if isOwned(actual) {
-                    addresses.append(AddressStatus(address: actual.prefix, state: .stale, rules: rules(for: actual.address)))
-                } else if actual.family == .v4 || !actual.address.isLinkLocal {
-                    addresses.append(AddressStatus(address: actual.prefix, state: .foreign, rules: []))
-                }
+            let addresses = AddressStates.classify(wanted: m?.addresses ?? [], present: present, isOwned: isOwned).map { entry in
+                AddressStatus(address: entry.prefix, state: entry.state, rules: entry.state == .foreign && !entry.wanted ? [] : rules(for: entry.prefix.address))
             }
             let prefixes = prefixStatus(wanted: m, link: link, kernel: kernel, config: config)
             let tables = Set([m?.subnetTable, m?.defaultTable].compactMap { $0 })

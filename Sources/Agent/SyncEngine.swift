@@ -133,6 +133,7 @@ public actor SyncEngine {
 
         var report = cycle.report(read.outcome.confirmed(by: plan), plan: plan, results: results)
         report.unlistedNICs = Self.unlistedNICs(actual, read.network, config.plan)
+        report.addressStates = AddressStates.afterSync(managed: plan.managed, actual: actual, ownership: ownership, results: results)
         report = await finish(report, network: read.network, log: cycle.log)
         report.phases.persist = cycle.lap()
         return report
@@ -154,11 +155,13 @@ public actor SyncEngine {
         do {
             let read = try await metadata.read()
             cycle.requests = read.requests
+            cycle.requestOutcomes = await metadata.takeRequestOutcomes()
             logged.diagnostics(read.diagnostics, log: cycle.log)
             cachedNetwork = read.network
             return Read(network: read.network, outcome: MetadataOutcome(read.network))
         } catch {
             if Task.isCancelled { return nil }
+            cycle.requestOutcomes = await metadata.takeRequestOutcomes()
             return Read(network: cachedNetwork?.markedIncomplete(reason: "metadata unavailable"), outcome: .unavailable(reason: "\(error)"))
         }
     }
@@ -325,6 +328,7 @@ struct Cycle {
     private var mark: ContinuousClock.Instant
     var phases = SyncReport.Phases()
     var requests = 0
+    var requestOutcomes: [String: Int] = [:]
 
     init(id: Int, dryRun: Bool, logger: Logger) {
         self.id = id
@@ -347,6 +351,7 @@ struct Cycle {
                                 metadata: metadata, metadataRequests: requests, dryRun: dryRun, plan: plan?.ops ?? [],
                                 results: results, notes: plan?.notes ?? [], managed: plan?.managed ?? [], kernelError: kernelError)
         report.phases = phases
+        report.metadataRequestOutcomes = requestOutcomes
         return report
     }
 }

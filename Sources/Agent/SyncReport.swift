@@ -32,6 +32,11 @@ public struct SyncReport: Sendable, Codable {
     public var unlistedNICs: [String] = []
     /// Where the time went, in milliseconds.
     public var phases = Phases()
+    /// Each managed ENI's addresses by state as the sync left them (for the metrics).
+    public var addressStates: [ENIAddressStates] = []
+    /// The metadata HTTP requests of this sync's read by outcome (`ok`, `not_found`, …), a
+    /// failed read's included.
+    public var metadataRequestOutcomes: [String: Int] = [:]
 
     public struct Phases: Sendable, Codable, Hashable {
         public var metadata = 0.0

@@ -14,6 +14,19 @@ struct HTTPResponse: Sendable {
     var body: [UInt8]
     /// The server agreed to keep the connection open (HTTP/1.1 without `Connection: close`).
     var keepAlive: Bool
+
+    /// For the metrics: `ok` (2xx), `not_found` (404: an optional key, or an ENI going away),
+    /// `throttled` (429), `client_error` (other 4xx), `server_error` (5xx), else `other`.
+    var outcome: String {
+        switch status {
+        case 200..<300: "ok"
+        case 404: "not_found"
+        case 429: "throttled"
+        case 400..<500: "client_error"
+        case 500..<600: "server_error"
+        default: "other"
+        }
+    }
 }
 
 enum HTTPFailure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -32,6 +45,18 @@ enum HTTPFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .closed: "connection closed before a complete response"
         case .tooLarge(let limit): "body larger than \(limit) bytes"
         case .protocolViolation(let why): "bad HTTP response: \(why)"
+        case .cancelled: "cancelled"
+        }
+    }
+
+    /// For the metrics: `connect_error`, `timeout`, `closed`, `too_large`, `bad_response`, `cancelled`.
+    var outcome: String {
+        switch self {
+        case .connect: "connect_error"
+        case .timeout: "timeout"
+        case .closed: "closed"
+        case .tooLarge: "too_large"
+        case .protocolViolation: "bad_response"
         case .cancelled: "cancelled"
         }
     }
@@ -165,6 +190,8 @@ actor ConnectionPool {
     private(set) var requests = 0
     /// Connections opened since `beginRead()`.
     private(set) var connectionsOpened = 0
+    /// Requests by outcome (`HTTPResponse.outcome`, `HTTPFailure.outcome`) since `beginRead()`.
+    private(set) var outcomes: [String: Int] = [:]
 
     private let group: any EventLoopGroup
     private let host: String
@@ -188,6 +215,7 @@ actor ConnectionPool {
     func beginRead() {
         requests = 0
         connectionsOpened = 0
+        outcomes = [:]
         let now = clock.now
         closeIdle { channel, since in !channel.isActive || now - since >= maxIdle }
     }
@@ -212,6 +240,10 @@ actor ConnectionPool {
             }
             requests += 1
             let result = await Self.execute(head, on: channel, timeout: timeout)
+            switch result {
+            case .success(let response): outcomes[response.outcome, default: 0] += 1
+            case .failure(let failure): outcomes[failure.outcome, default: 0] += 1
+            }
             release(channel, reusable: (try? result.get())?.keepAlive ?? false)
             if reused, case .failure(.closed) = result, !closed {
                 fresh = true

@@ -47,6 +47,8 @@ public actor MetadataClient {
     private var activeReads: [ObjectIdentifier: ConnectionPool] = [:]
     /// The last successful read's connections, for the next read (see `ConnectionPool`).
     private var keptPool: ConnectionPool?
+    /// Requests by outcome since the last `takeRequestOutcomes()`, failed reads' included.
+    private var requestOutcomes: [String: Int] = [:]
     private var isShutDown = false
 
     public init(configuration: MetadataConfiguration, group: any EventLoopGroup) {
@@ -78,6 +80,7 @@ public actor MetadataClient {
             outcome = .failure(Task.isCancelled ? .cancelled : isShutDown ? .shutDown : error)
         }
         activeReads[id] = nil
+        for (outcome, count) in await pool.outcomes { requestOutcomes[outcome, default: 0] += count }
         // A failed read starts the next one on new connections. No await between the checks
         // and the swap: shutdown() cannot slip in and miss the pool.
         if case .success = outcome, !isShutDown {
@@ -92,6 +95,13 @@ public actor MetadataClient {
             network: network, requests: await pool.requests, connections: await pool.connectionsOpened,
             duration: clock.now - started,
             diagnostics: diagnostics)
+    }
+
+    /// The requests sent since the last call, by outcome (`ok`, `not_found`, `timeout`, …),
+    /// for the metrics; the count starts over.
+    public func takeRequestOutcomes() -> [String: Int] {
+        defer { requestOutcomes = [:] }
+        return requestOutcomes
     }
 
     /// Forget the cached stable keys and a token fallback (SIGHUP, or a new link seen). The

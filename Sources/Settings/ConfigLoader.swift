@@ -131,6 +131,15 @@ public struct ConfigLoader: Sendable {
         let stateDir = value(.stateDir)
         guard stateDir.hasPrefix("/") else { throw fail(.stateDir, "must be an absolute path") }
         config.stateDirectory = stateDir
+        let metricsFile = value(.metricsFile)
+        if !metricsFile.isEmpty {
+            guard metricsFile.hasPrefix("/") else { throw fail(.metricsFile, "must be an absolute path (or empty: no metrics)") }
+            // node_exporter's textfile collector reads only *.prom files.
+            guard metricsFile.hasSuffix(".prom"), metricsFile.split(separator: "/").last != ".prom" else {
+                throw fail(.metricsFile, "must name a file ending in .prom, the only files node_exporter's textfile collector reads")
+            }
+            config.metricsFile = metricsFile
+        }
         return config
     }
 }

@@ -23,6 +23,7 @@ public enum Setting: String, CaseIterable, Sendable {
     case cleanupOnStop = "CLEANUP_ON_STOP"
     case logLevel = "LOG_LEVEL"
     case stateDir = "STATE_DIR"
+    case metricsFile = "METRICS_FILE"
 
     public static let prefix = "ENI_AGENT_"
 
@@ -60,6 +61,7 @@ public enum Setting: String, CaseIterable, Sendable {
         case .cleanupOnStop: return "\(agent.cleanupOnStop)"
         case .logLevel: return agent.logLevel.rawValue
         case .stateDir: return agent.stateDirectory
+        case .metricsFile: return agent.metricsFile ?? ""
         }
     }
 }

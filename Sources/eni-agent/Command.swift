@@ -61,6 +61,19 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// A metrics file whose directory does not exist is a typo, a bad configuration at start.
+    /// One the sandbox does not let the daemon write is only a warning (MetricsFile): metrics
+    /// are no reason to leave the network unmanaged.
+    func checkMetricsDirectory(_ config: AgentConfig, for role: Role) throws {
+        guard let path = config.metricsFile else { return }
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        var info = stat()
+        guard stat(directory.isEmpty ? "/" : directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw Self.badConfiguration(ConfigError(key: Setting.metricsFile.name, value: path,
+                                                    problem: "its directory \(directory) does not exist (node_exporter's textfile directory is /var/lib/prometheus/node-exporter)"), role)
+        }
+    }
+
     /// Logs the error with what happens next, and gives the exit status (78).
     static func badConfiguration(_ error: ConfigError, _ role: Role) -> ExitCode {
         bootstrapLogging(level: .info)

@@ -32,6 +32,7 @@ struct Run: AsyncParsableCommand {
         let role: CommonOptions.Role = sync ? .sync : .daemon
         let config = try common.load(for: role)
         if !dryRun { try common.checkStateDirectory(config, for: role) }
+        if !sync { try common.checkMetricsDirectory(config, for: role) }
         bootstrapLogging(level: config.logLevel)
         let logger = Logger(label: "eni-agent")
         if sync {
@@ -39,7 +40,7 @@ struct Run: AsyncParsableCommand {
         } else {
             let loader = common.loader
             let stateDirectory = config.stateDirectory
-            try await Daemon.run(config: config, logger: logger, reload: {
+            try await Daemon.run(config: config, logger: logger, version: ENIAgentVersion.string, reload: {
                 let fresh = try loader.load()
                 // The engine keeps the state file it started with.
                 guard fresh.stateDirectory == stateDirectory else {

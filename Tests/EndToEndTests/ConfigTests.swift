@@ -31,6 +31,7 @@ import TestSupport
         BadValue(key: "ENI_AGENT_SUBNET_TABLE_BASE", value: "20001"),        // table scheme order
         BadValue(key: "ENI_AGENT_LOG_LEVEL", value: "loud"),                 // log level
         BadValue(key: "ENI_AGENT_STATE_DIR", value: "relative/state"),       // relative directory
+        BadValue(key: "ENI_AGENT_METRICS_FILE", value: "/var/lib/x/eni-agent.txt"), // not a *.prom file
         // Too large to count in milliseconds: these trapped (SIGILL) before the range check.
         BadValue(key: "ENI_AGENT_POLL_INTERVAL", value: "3000000000000h"),
         BadValue(key: "ENI_AGENT_IMDS_TIMEOUT", value: "153722867280913m"),
@@ -115,6 +116,20 @@ import TestSupport
         try await expectRejected(daemon, lab, naming: ["ENI_AGENT_STATE_DIR=/proc/eni-agent-state", "RuntimeDirectory, /run/eni-agent"],
                                  before: before)
         #expect(try await lab.agentExact(["--sync", "--dry-run"], environment: unwritable).status == 0)
+    }
+
+    /// A metrics file in a directory that does not exist is a typo: the daemon exits 78 before
+    /// touching anything. A `--sync` writes no metrics, so it goes on.
+    @Test func aMetricsFileInAMissingDirectoryExits78ForTheDaemonOnly() async throws {
+        let lab = try await LabFixture.start()
+        defer { lab.destroy() }
+        try await lab.settle()
+        let before = try await lab.kernelSnapshot()
+        let missing = ["ENI_AGENT_METRICS_FILE": "/nonexistent-eni-agent/eni-agent.prom"]
+        let daemon = try await lab.agentExact(["--config", lab.configFile], environment: missing)
+        try await expectRejected(daemon, lab, naming: ["ENI_AGENT_METRICS_FILE=/nonexistent-eni-agent/eni-agent.prom", "does not exist"],
+                                 before: before)
+        #expect(try await lab.agentExact(["--sync", "--dry-run", "--config", lab.configFile], environment: missing).status == 0)
     }
 
     /// Under systemd (INVOCATION_ID) the daemon says that it will not be restarted: the unit's

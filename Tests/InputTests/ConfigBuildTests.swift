@@ -48,4 +48,22 @@ import Testing
             return text.contains(setting.name) && text.contains("control character") && !text.contains("\0") && !text.contains("\u{1B}")
         }
     }
+
+    /// No metrics unless asked for; a path node_exporter's textfile collector would never read
+    /// (relative, or not a `.prom` file) is an error naming the key and the value.
+    @Test func theMetricsFileIsOffByDefault() throws {
+        #expect(try Self.build([:]).metricsFile == nil)
+        #expect(try Self.build([.metricsFile: "/var/lib/prometheus/node-exporter/eni-agent.prom"]).metricsFile
+            == "/var/lib/prometheus/node-exporter/eni-agent.prom")
+    }
+
+    @Test(arguments: ["eni-agent.prom", "var/lib/x.prom", "/var/lib/prometheus/node-exporter/eni-agent.txt",
+                      "/var/lib/prometheus/node-exporter/", "/var/lib/prometheus/node-exporter/.prom"])
+    func aMetricsFileNodeExporterWouldNotReadIsAnError(value: String) {
+        #expect {
+            try Self.build([.metricsFile: value])
+        } throws: { error in
+            (error as? ConfigError)?.key == "ENI_AGENT_METRICS_FILE" && "\(error)".contains(value)
+        }
+    }
 }

@@ -106,6 +106,42 @@ $uid 755" ] || fail "/run/eni-agent/state.json and its directory: '$stat'"
     ok "after a restart: state.json kept, same ownership record, nothing re-added"
 }
 
+check_metrics_file() {
+    # README.md, "Monitoring": the default sandbox does not let the daemon write node_exporter's
+    # directory (a warning, the network still managed); the documented drop-in does, and the
+    # file is readable by node_exporter's user. The prometheus user and the root-owned
+    # directory stand in for Debian's prometheus-node-exporter, as its postinst leaves them.
+    local conf=/etc/eni-agent/eni-agent.env dir=/var/lib/prometheus/node-exporter since said
+    box sh -c "getent group prometheus >/dev/null || useradd --system --user-group --no-create-home prometheus"
+    box install -d -o root -g root -m 0755 "$dir"
+    box cp "$conf" "$conf.orig"
+    box sh -c "echo ENI_AGENT_METRICS_FILE=$dir/eni-agent.prom >> $conf"
+    since=$(box date '+%Y-%m-%d %H:%M:%S.%N' | cut -c1-23)
+    box systemctl restart eni-agent
+    eventually 30 "the daemon to warn that it cannot write $dir/eni-agent.prom under the default sandbox" \
+        sh -c "nsenter -t $pid1 -a journalctl --no-pager -o cat -u eni-agent --since '$since' | grep -q 'cannot write the metrics file'"
+    is_state eni-agent active/running || fail "the daemon stopped over an unwritable metrics file: $(prop eni-agent ActiveState)"
+    box test ! -e "$dir/eni-agent.prom" || fail "the default sandbox let the daemon write $dir"
+
+    box dpkg-statoverride --update --add root prometheus 2775 "$dir"
+    box mkdir -p /etc/systemd/system/eni-agent.service.d
+    box sh -c "printf '[Service]\nSupplementaryGroups=prometheus\nReadWritePaths=$dir\n' > /etc/systemd/system/eni-agent.service.d/metrics.conf"
+    box systemctl daemon-reload
+    box systemctl restart eni-agent
+    eventually 30 "the daemon to write $dir/eni-agent.prom with the drop-in" box test -s "$dir/eni-agent.prom"
+    box setpriv --reuid=prometheus --regid=prometheus --clear-groups cat "$dir/eni-agent.prom" | grep -q '^eni_agent_build_info{version=' \
+        || fail "node_exporter's user cannot read the metrics file: $(box ls -l "$dir")"
+    box setpriv --reuid=prometheus --regid=prometheus --clear-groups cat "$dir/eni-agent.prom" | grep -q '^eni_agent_metadata_state{state="complete"} 1$' \
+        || fail "the metrics file does not show a complete metadata read: $(box head -c 600 "$dir/eni-agent.prom")"
+    local mode
+    mode=$(box stat -c '%a %G' "$dir/eni-agent.prom")
+    box rm /etc/systemd/system/eni-agent.service.d/metrics.conf
+    box systemctl daemon-reload
+    box mv "$conf.orig" "$conf"
+    box systemctl restart eni-agent
+    ok "metrics: the default sandbox refuses $dir (one warning, still running); with the README's drop-in the file is written ($mode) and node_exporter's user reads it"
+}
+
 check_reload() {
     # systemd's own debug log is the witness: the notifications it got and the states it went
     # through. (Polling SubState races: the daemon re-reads its file in a millisecond.)
