@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Text from outside (a configuration line, a state file, metadata) as a message shows it: at
 /// most `limit` characters, control characters escaped. journalctl shows a message holding one
 /// as "[… blob data]", and a terminal may act on an escape sequence.
