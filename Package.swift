@@ -1,4 +1,5 @@
 // swift-tools-version: 6.2
+// SPDX-License-Identifier: Apache-2.0
 //
 // eni-agent: module layout follows docs/design.md §2. Only `Netlink` imports
 // `CNetlink` and only `Systemd` imports `CSystemd`; `Reconcile` sees values only.

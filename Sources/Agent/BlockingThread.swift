@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import NIOPosix
 
 /// A thread of its own for the calls that block: netlink dumps and applies, and the state

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import NIOCore
 
 /// A task executor over a NIO event loop: jobs run on the loop's thread, in order, between its

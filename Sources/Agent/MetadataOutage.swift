@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// How a run of failed metadata reads is told: one warning when it begins, a reminder every
 /// `reminder` while it lasts, one notice when it ends; never a line per poll.
 struct MetadataOutage: Sendable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Metadata
 
 /// The instance metadata as the sync cycle sees it: one read of the whole network, or an error

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Timing of the loop that is not configuration, separate so that tests and benchmarks can
 /// shorten it (docs/design.md §5).
 struct LoopTiming: Sendable, Hashable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Systemd
 
 /// What the daemon tells the service manager (sd_notify). `Notifier` is the real one; the Agent

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Synchronization
 
 /// A flag that is set once, shared between the loop and the tasks around it. READY=1 is one:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* arc4random, arc4random_buf and arc4random_uniform (glibc 2.36) for binaries that must also run
  * on glibc 2.28. libstdc++'s std::random_device calls arc4random when it was built against a
  * glibc that has it, as Debian 12's is.

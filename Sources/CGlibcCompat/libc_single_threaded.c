@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* __libc_single_threaded (glibc 2.32) for binaries that must also run on glibc 2.28.
  *
  * glibc keeps it true until the process creates its first thread; libstdc++ reads it to skip

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The admin API under `/_sim/` (imds-contract.md, "Admin API"): a thin HTTP layer over the same
 // operations `IMDSSimulator` offers in-process. Never faulted, never counted.
 

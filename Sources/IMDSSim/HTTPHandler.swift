@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Carries out `SimCore`'s decisions on one HTTP/1.1 connection: collects a request, asks the
 // core, then waits, answers or hangs up. NIO's server pipeline (with pipelining assistance)
 // feeds requests one at a time, so a delayed answer holds back the next request on the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator as a library: tests of other modules run it in-process and change its state and
 // faults directly; the `imds-sim` executable and the admin API are thin layers over these calls.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Renders metadata keys from the state document in Alibaba's formats (docs/metadata.md, "Keys"). Pure:
 // a path and a document in, a status and a body out. It renders and never parses, so it cannot
 // share a mistake with the client's parsers.

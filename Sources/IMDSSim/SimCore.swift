@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The simulator's mutable heart: state, faults, tokens and counters behind one lock, and the
 // decision of what to answer to each request. The HTTP layer only carries out that decision.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Injected failures and request counters (imds-contract.md, "Admin API").
 
 /// A failure injected on matching metadata requests. Effects combine: `delayMs` waits first;

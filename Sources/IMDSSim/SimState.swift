@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The state document the simulator serves (imds-contract.md, "State document"). Every value is a
 // plain string rendered verbatim, so tests can serve malformed values to the client on purpose.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How the IMDS client talks to the service: endpoint, token mode, time and size limits.
 
 import Model

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Turns the raw answers for one ENI's keys into an `ENI` and decides its completeness
 // (docs/metadata.md table, docs/design.md §4.2). Pure: the client feeds it what it fetched or cached.
 

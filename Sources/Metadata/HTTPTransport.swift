@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HTTP/1.1 to the metadata service over NIOHTTP1's codec: our part is the request/response
 // handler (body cap, no redirects, keep-alive decision), per-request timeouts and a small pool
 // of keep-alive connections, kept from one read to the next while they are fresh.

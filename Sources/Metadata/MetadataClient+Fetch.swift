@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Requests with the retry policy of docs/metadata.md: 429, 5xx and transport errors are retried with
 // exponential backoff and jitter inside the read budget; 401 renews the token once; every
 // other status is final for that key in this read. And the token itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMDS client: one `read()` turns the service into an `InstanceNetwork`. It reads `macs/`,
 // then each ENI's keys concurrently, caching the keys that only change when an ENI is
 // re-created, so a steady poll costs `macs/` plus four lists per ENI, two address lists and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What one read returns: the network, what it cost, and what the caller should log.
 
 public import Model

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One pure parser per IMDS value format (docs/metadata.md "Keys"). They are public so that the planner's
 // tests and fuzzers can feed them the same quirks the service produces. Each throws a
 // `MetadataParseError` that says what was wrong, for the diagnostic the client logs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one test of what eni-agent may configure: the metadata parsers, the planner and `status`
 // all ask here (docs/metadata.md "Keys", docs/design.md §4.6). Metadata that claims any of
 // these is wrong whatever vSwitch it names, and configuring one could cut the instance off.

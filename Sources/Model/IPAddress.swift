@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IP addresses as plain values: strict parsing (what inet_pton accepts, nothing looser) and the
 // canonical text form (RFC 5952 for IPv6) used in logs, `ip`-syntax rendering and JSON.
 

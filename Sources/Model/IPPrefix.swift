@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// An address with a prefix length: both an interface address (`192.168.1.202/24`) and a
 /// network (`192.168.1.0/24`, see `network`). The host bits are kept as given.
 public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible {

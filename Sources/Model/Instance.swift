@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the instance metadata service says the network should be: `Metadata.read()` returns it,
 // the planner consumes it. Nothing here knows about HTTP.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The kernel's networking state as values: what `Netlink.snapshot()` returns and what the
 // planner diffs against. Field meanings follow rtnetlink; numbers are the kernel's own
 // (IFA_F_*, RT_TABLE_*, RTPROT_*), so nothing is translated twice.

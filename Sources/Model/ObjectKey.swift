@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// What a change is about, with the kernel's identity of the object: an address on a link (by
 /// index, so a rename keeps it and a re-created link does not), a route in a table, a rule.
 /// Interface names and `ip` renderings are not part of it. The planner counts removal grace per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A change to the kernel, and its one rendering in `ip` syntax: planner tests compare these
 // lines, `--dry-run` prints them, logs carry them (docs/design.md §9). `ip -batch` accepts them.
 

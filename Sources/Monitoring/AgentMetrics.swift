@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// What one sync tells the metrics, in the metrics' own words: the Agent turns its `SyncReport`
 /// into this value, so that this module needs no other and reads no clock.
 public struct SyncObservation: Sendable, Hashable {

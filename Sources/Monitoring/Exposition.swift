@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Prometheus's text exposition format (version 0.0.4), the one node_exporter's textfile
 /// collector reads: `# HELP` and `# TYPE` lines, then one line per sample. Label values and help
 /// texts are escaped the way the format says (a backslash, a double quote in label values, a

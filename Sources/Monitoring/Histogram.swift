@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A Prometheus histogram: observations counted into buckets by upper bound, with their sum
 /// and count. Kept per bucket; rendered cumulative, ending with `le="+Inf"` as the format wants.
 public struct Histogram: Sendable, Hashable {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// An address belongs to one ENI (docs/design.md §3). When a read lists it on several, it goes to:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Model
 
 /// Deleting the primary IPv4 address of a subnet from a link makes the kernel delete every

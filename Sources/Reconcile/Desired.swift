@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// A kernel object the metadata asks for, with why and for which ENI.

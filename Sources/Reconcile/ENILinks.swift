@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Model
 
 /// Which link is an ENI's (docs/design.md §3). VLANs, macvlans, ipvlans and macsec links take

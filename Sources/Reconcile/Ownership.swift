@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Model
 
 /// What the agent remembers between cycles, persisted in the state file by the caller.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Model
 
 /// The ENI an op or a note is about, for log fields (ENI_ID, ENI_MAC, IFNAME).

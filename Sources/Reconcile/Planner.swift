@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 public import Model
 
 /// Desired × actual × owned × config → an ordered plan. Pure: no I/O, no clock, no randomness,

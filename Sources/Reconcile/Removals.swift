@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// The removal half of a plan (docs/design.md §4.1-4.4): owned objects nothing wants any more,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 
 /// Every table number and rule priority eni-agent uses, in one place. Nothing else hard-codes one.
 ///

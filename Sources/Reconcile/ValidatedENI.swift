@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// One ENI's metadata reduced to what may be configured (docs/design.md §4.6), before anything

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Durations as the configuration writes them: `10s`, `500ms`, `2m`, `1h`, or a plain number of
 /// seconds.
 public enum DurationText {

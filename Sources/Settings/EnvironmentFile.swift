@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The configuration file: `KEY=value` lines, `#` comments, blank lines (docs/design.md §6).
 ///
 /// Read here rather than by swift-configuration's environment-file provider, which skips lines it

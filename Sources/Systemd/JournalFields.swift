@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Logging
 
 /// The native journald entry for one log event, as `FIELD=value` strings: what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Text from outside (a metadata value, a configuration line, the state file) as a log line or a
 /// message shows it: control characters escaped as Swift writes them (`\n`, `\t`, `\u{1B}`), so
 /// that one event stays one line, a terminal acts on no escape sequence, and journalctl shows the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Agent
 import ArgumentParser
 import FoundationEssentials
@@ -54,7 +55,7 @@ struct CommonOptions: ParsableArguments {
             var problem = "cannot keep the state file there: \(error)"
             if SystemdEnvironment.isService {
                 problem += "; under the packaged units eni-agent may write only their RuntimeDirectory, /run/eni-agent"
-                    + " (ProtectSystem=strict, DynamicUser=yes), which is also the only place whose life matches the kernel's"
+                    + " (ProtectSystem=strict), which is also the only place whose life matches the kernel's"
                     + " configuration (one boot): remove the key"
             }
             throw Self.badConfiguration(ConfigError(key: Setting.stateDir.name, value: config.stateDirectory, problem: problem), role)
@@ -110,6 +111,9 @@ struct ENIAgent: AsyncParsableCommand {
             Without a subcommand: the daemon (systemd Type=notify), or with --sync one convergence.
             Exit codes of --sync: 0 converged; 1 some operations failed; 69 metadata unavailable \
             or incomplete (nothing removed); 77 missing CAP_NET_ADMIN; 78 bad configuration; 64 usage.
+
+            Examples:
+            \(examples)
             """,
         version: ENIAgentVersion.string,
         subcommands: [Run.self, Status.self],
@@ -131,6 +135,21 @@ extension ENIAgent {
         }
         await main(nil)
     }
+}
+
+extension ENIAgent {
+    /// The usage examples of `--help`; README.md's "Command line" block is these lines, and a
+    /// test (HelpTests) holds the two together.
+    static let examples = """
+        eni-agent                        the daemon (systemd Type=notify)
+        eni-agent --sync                 converge once and exit
+        eni-agent --sync --dry-run       print the plan as ip commands, change nothing
+        eni-agent --sync [--dry-run] --json   the result (or the plan) as JSON
+        eni-agent status [--json]        what is managed now; works without the daemon
+        eni-agent --version
+        eni-agent --generate-completion-script bash|zsh|fish   a completion script
+        common options: --config PATH   --imds-endpoint URL   --log-level LEVEL
+        """
 }
 
 enum ENIAgentVersion {

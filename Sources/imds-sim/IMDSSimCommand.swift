@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `imds-sim`: the simulator as a process, for the lab and for end-to-end tests that run it
 // inside a network namespace. All behaviour lives in `IMDSSim`; this only wires flags, output
 // and signals.

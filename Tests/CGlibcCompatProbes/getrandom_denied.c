@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A thread whose getrandom(2) fails, for the tests of CGlibcCompat's fallback. A seccomp filter
  * applies to the thread that installs it (and its future children), not to the other threads of
  * the test process, and needs no privilege once no_new_privs is set on that thread. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Testing
 
 /// The test's reading of the daemon's plain log lines: what the other daemon tests rely on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Testing
 
 /// How the daemon tests read `ip -ts monitor`: times that hold across midnight.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Pearson's chi-square statistic of `counts` against equally likely outcomes.
 func chiSquare(_ counts: [Int]) -> Double {
     let total = counts.reduce(0, +)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import IMDSSim
 
 let primaryMAC = "00:16:3e:00:00:01"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A deliberately small HTTP/1.1 client over NIO for these tests: one connection, requests in
 // sequence, every response collected whole. It must not use the `Metadata` module, whose client
 // these tests exist to keep honest.

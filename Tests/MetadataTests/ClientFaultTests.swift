@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each fault the simulator can inject, and what it must do to the read: throw for the listing,
 // an incomplete ENI for one of its keys, never an invented address.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client against the in-process simulator: whole reads, request counts, tokens.
 
 import IMDSSim

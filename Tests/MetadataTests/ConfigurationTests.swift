@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The endpoint forms `--imds-endpoint` accepts and refuses.
 
 import Metadata

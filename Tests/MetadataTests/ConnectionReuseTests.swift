@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Keep-alive connections from one read to the next: the next poll reuses them while they are
 // fresh, and a connection the server closes under a request costs a silent resend, not a retry.
 

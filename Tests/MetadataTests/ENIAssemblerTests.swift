@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Completeness per docs/metadata.md's table: which missing or invalid key makes an ENI incomplete.
 
 import Metadata

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Not assertions on time: prints what a read costs against the in-process simulator on
 // loopback, for the report (`swift test --filter Measurements`).
 

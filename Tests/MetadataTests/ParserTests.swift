@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The quirks docs/metadata.md lists for each value format, one scenario per test.
 
 import Metadata

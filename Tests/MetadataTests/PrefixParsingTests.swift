@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // docs/metadata.md "Keys": `ipv4-prefixes` and `ipv6-prefixes`, whose format for several
 // entries is not documented, in every list form the parser takes.
 

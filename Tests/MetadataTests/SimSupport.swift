@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the IMDS simulator in-process on 127.0.0.1 (ephemeral port) for one test, with a client
 // pointed at it, and knows the sample state's expected reading.
 

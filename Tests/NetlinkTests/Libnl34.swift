@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Every function libnl-3 and libnl-route-3 version 3.4.0 export: the names in the version
 /// scripts of that upstream release (libnl-3.sym and libnl-route-3.sym at tag libnl3_4_0, nodes
 /// libnl_3 to libnl_3_4; only listed names are exported). EL 8, Debian 11 and Ubuntu 20.04 ship

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// A model of the kernel's rtnetlink semantics, as far as the planner's ops go: what

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 
 /// An ECS instance and its VPC in two namespaces of this test's own, like `scripts/lab`:

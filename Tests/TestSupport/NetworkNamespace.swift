@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 // `swift build` compiles this regular target in every configuration, and the static Swift SDK
 // (--static-swift-stdlib) has no Testing module: only the tests' builds see the trait below.

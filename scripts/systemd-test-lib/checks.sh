@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by scripts/systemd-test: what must hold under the container's systemd. Each check
 # says what it proves; `fail` stops the run (cleanup is the caller's trap).
 
@@ -72,26 +73,28 @@ check_status_and_journal() {
     ok "journalctl -u eni-agent ACTION=add filters: $(wc -l <<<"$filtered") entries, all ACTION=add"
 }
 
-check_dynamic_user_and_state() {
-    local pid status uid
+check_system_user_and_state() {
+    local pid status uid user
     pid=$(prop eni-agent MainPID)
     status=$(box cat "/proc/$pid/status")
     uid=$(awk '/^Uid:/ {print $2}' <<<"$status")
-    (( uid >= 61184 && uid <= 65519 )) || fail "the daemon runs as uid $uid, not a dynamic user"
+    user=$(box getent passwd eni-agent) || fail "no eni-agent user: the package's sysusers.d file was not applied"
+    [ "$(cut -d: -f3 <<<"$user")" = "$uid" ] && (( uid > 0 && uid < 1000 )) \
+        || fail "the daemon runs as uid $uid, not the eni-agent system user ($user)"
     for set in CapEff CapPrm CapBnd CapAmb; do
         [ "$(awk -v s="$set:" '$1 == s {print $2}' <<<"$status")" = 0000000000001000 ] \
             || fail "$set of the daemon is $(awk -v s="$set:" '$1 == s {print $2}' <<<"$status"), not CAP_NET_ADMIN alone"
     done
-    ok "the daemon runs as dynamic uid $uid holding CAP_NET_ADMIN only (effective, permitted, bounding, ambient); its netlink changes succeeded"
+    ok "the daemon runs as the eni-agent system user (uid $uid, from sysusers.d) holding CAP_NET_ADMIN only (effective, permitted, bounding, ambient); its netlink changes succeeded"
     local stat state
-    # With DynamicUser=, systemd keeps a preserved runtime directory in /run/private/ (0700, root),
-    # which only the service can reach, and links /run/eni-agent to it.
-    stat=$(box stat -L -c '%u %a' /run/eni-agent/state.json /run/eni-agent)
+    # A plain directory, the agent's alone: no other user may read or replace the record.
+    box test -d /run/eni-agent -a ! -L /run/eni-agent || fail "/run/eni-agent is not a plain directory: $(box ls -ld /run/eni-agent)"
+    stat=$(box stat -c '%u %a' /run/eni-agent/state.json /run/eni-agent)
     [ "$stat" = "$uid 600
-$uid 755" ] || fail "/run/eni-agent/state.json and its directory: '$stat'"
+$uid 700" ] || fail "/run/eni-agent/state.json and its directory: '$stat'"
     state=$(box cat /run/eni-agent/state.json)
     [ "$(jq .pid <<<"$state")" = "$pid" ] || fail "state.json was not written by the daemon (pid $(jq .pid <<<"$state"), MainPID $pid)"
-    ok "/run/eni-agent/state.json written by the daemon (uid $uid, mode 600; /run/eni-agent -> $(box readlink /run/eni-agent))"
+    ok "/run/eni-agent/state.json written by the daemon (uid $uid, mode 600, in a 0700 directory of its own)"
 
     # A restart keeps it (RuntimeDirectoryPreserve=yes) and the new daemon starts from it.
     local owned
@@ -289,7 +292,7 @@ check_daemon_after_boot_sync() {
     uid=$(box awk '/^Uid:/ {print $2}' "/proc/$pid/status")
     state=$(box stat -c %u /run/eni-agent/state.json)
     [ "$state" = "$uid" ] || fail "state.json belongs to uid $state, the daemon is $uid"
-    ok "the daemon started after the sync, changed nothing, and carries on with the sync's state.json (dynamic uid $uid)"
+    ok "the daemon started after the sync, changed nothing, and carries on with the sync's state.json (uid $uid)"
     echo "    note: the daemon's memory after boot (smaps_rollup): $(box awk '
         /^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {v += $2}
         END {printf "RSS %.1f MiB, PSS %.1f MiB, private %.1f MiB", r / 1024, p / 1024, v / 1024}' "/proc/$pid/smaps_rollup"); the unit's MemoryCurrent $(prop eni-agent MemoryCurrent | awk '/^[0-9]+$/ {printf "%.1f MiB", $1 / 1048576; next} {print}')"
@@ -304,7 +307,10 @@ newer_directives=(RestrictSUIDSGID=242 ProtectHostname=242 ProtectKernelLogs=244
 check_verify() {
     local out unknown=() d
     for d in "${newer_directives[@]}"; do (( ${d#*=} > systemd_version )) && unknown+=("${d%=*}"); done
-    out=$(box systemd-analyze verify eni-agent.service eni-agent-sync.service 2>&1) || fail "systemd-analyze verify: $out"
+    # --man=no: the minimal image has no man(1) to open Documentation=man:eni-agent(8) with; the
+    # page itself must be there.
+    box test -f /usr/share/man/man8/eni-agent.8.gz || fail "no /usr/share/man/man8/eni-agent.8.gz for Documentation=man:eni-agent(8)"
+    out=$(box systemd-analyze verify --man=no eni-agent.service eni-agent-sync.service 2>&1) || fail "systemd-analyze verify: $out"
     out=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$out")  # systemd 247 colours its log lines even into a pipe
     # Each unit names each directive once; every other line is a finding.
     local rest=$out
@@ -347,4 +353,83 @@ check_verify() {
         [ -n "$exposure" ] || fail "systemd-analyze security gave no verdict for $unit"
         echo "    note: systemd-analyze security $unit on systemd $systemd_version: exposure $exposure"
     done
+}
+
+# An image where nothing wants network-online.target (no consumer): the sync's own
+# Wants=network-online.target pulls the target in, and with it the image's wait-online unit,
+# which the sync is ordered after. Without that Wants=, the wait-online unit would not run and
+# the sync would start right after network.target, before DHCP had configured the primary ENI.
+check_boot_order_without_consumer() {
+    [ "$(prop eni-lab-consumer LoadState)" = loaded ] && [ "$(prop eni-lab-consumer ExecMainStartTimestampMonotonic)" = 0 ] \
+        || fail "the consumer ran in the boot without a consumer"
+    [ "$(prop eni-agent-sync Result)/$(prop eni-agent-sync ExecMainStatus)" = success/0 ] && is_state eni-agent-sync active/exited \
+        || fail "eni-agent-sync.service at boot: $(box systemctl status --no-pager eni-agent-sync | head -20)"
+    local waited started synced online
+    waited=$(mono systemd-networkd-wait-online ExecMainExitTimestampMonotonic)
+    started=$(mono eni-agent-sync ExecMainStartTimestampMonotonic)
+    synced=$(mono eni-agent-sync ExecMainExitTimestampMonotonic)
+    online=$(mono network-online.target ActiveEnterTimestampMonotonic)
+    (( waited > 0 )) || fail "the wait-online unit did not run: nothing pulled network-online.target in ($(box systemctl list-dependencies --reverse --no-pager network-online.target | head -5 | tr '\n' ' '))"
+    (( waited <= started && synced <= online )) \
+        || fail "order: wait-online done at $waited, sync started at $started and done at $synced, network-online.target at $online (monotonic µs)"
+    ok "no consumer of network-online.target: the sync pulled it in; the wait-online unit done $(( (started - waited) / 1000 )) ms before the sync started, the sync done before network-online.target"
+}
+
+# A boot with no metadata service at all: the boot neither hangs nor ends "degraded" (boot()
+# already required 'running'). The sync gives up within its read budget with exit 69, which its
+# unit counts as done; the daemon reports READY after ENI_AGENT_READY_TIMEOUT with a degraded
+# status and keeps trying.
+check_dead_metadata_boot() {
+    [ "$(prop eni-agent-sync Result)/$(prop eni-agent-sync ExecMainStatus)" = success/69 ] && is_state eni-agent-sync active/exited \
+        || fail "eni-agent-sync.service with no metadata service: Result=$(prop eni-agent-sync Result), status $(prop eni-agent-sync ExecMainStatus), $(prop eni-agent-sync ActiveState)/$(prop eni-agent-sync SubState)"
+    eventually 60 "the daemon to report READY without a complete sync" is_state eni-agent active/running
+    [[ "$(prop eni-agent StatusText)" == degraded:* ]] || fail "the daemon's status without metadata: $(prop eni-agent StatusText)"
+    local boot started synced online ready multi
+    boot=$(box systemctl show -p UserspaceTimestampMonotonic --value)
+    started=$(mono eni-agent-sync ExecMainStartTimestampMonotonic)
+    synced=$(mono eni-agent-sync ExecMainExitTimestampMonotonic)
+    online=$(mono network-online.target ActiveEnterTimestampMonotonic)
+    ready=$(mono eni-agent ActiveEnterTimestampMonotonic)
+    multi=$(mono multi-user.target ActiveEnterTimestampMonotonic)
+    (( synced <= online )) || fail "network-online.target before the sync gave up"
+    ok "no metadata service: sync exit 69 counted as done after $(( (synced - started) / 1000 )) ms; network-online.target at +$(( (online - boot) / 1000 )) ms, the daemon READY (degraded) at +$(( (ready - boot) / 1000 )) ms, multi-user.target at +$(( (multi - boot) / 1000 )) ms; system 'running', not degraded"
+}
+
+# An upgrade (the same .deb again: prerm upgrade, postinst configure) restarts the daemon and
+# leaves the boot-time sync's "active (exited)" as it was; nothing in the kernel changes.
+check_upgrade() {
+    local pid before entered
+    pid=$(prop eni-agent MainPID)
+    before=$(addresses)
+    entered=$(mono eni-agent-sync ActiveEnterTimestampMonotonic)
+    is_state eni-agent-sync active/exited || fail "eni-agent-sync.service is not active (exited) before the upgrade"
+    box dpkg -i "/opt/eni-test/$(basename "$deb")" >"$run/upgrade.log" 2>&1 || { cat "$run/upgrade.log" >&2; fail "dpkg -i over the installed package"; }
+    is_state eni-agent active/running && [ "$(prop eni-agent MainPID)" != "$pid" ] || fail "the upgrade did not restart the daemon"
+    is_state eni-agent-sync active/exited && [ "$(mono eni-agent-sync ActiveEnterTimestampMonotonic)" = "$entered" ] \
+        || fail "the upgrade stopped or re-ran eni-agent-sync.service: $(prop eni-agent-sync ActiveState)/$(prop eni-agent-sync SubState)"
+    [ "$(addresses)" = "$before" ] || fail "the upgrade changed the addresses"
+    ok "upgrade: the daemon restarted, eni-agent-sync.service still active (exited) from boot, addresses unchanged"
+}
+
+# Removal stops both units and leaves the kernel (and the state, until purge) as it is.
+check_remove() {
+    local before
+    before=$(addresses)
+    box dpkg -r eni-agent >"$run/remove.log" 2>&1 || { cat "$run/remove.log" >&2; fail "dpkg -r"; }
+    for unit in eni-agent eni-agent-sync; do
+        [ "$(prop "$unit" ActiveState)" = inactive ] || fail "$unit.service is $(prop "$unit" ActiveState) after removal"
+    done
+    [ "$(addresses)" = "$before" ] || fail "removal changed the addresses"
+    box test -f /run/eni-agent/state.json || fail "removal deleted the state file (purge's job)"
+    ok "dpkg -r: both units inactive, addresses, routes and rules and the state file left in place"
+}
+
+check_purge() {
+    box dpkg -P eni-agent >"$run/purge.log" 2>&1 || { cat "$run/purge.log" >&2; fail "dpkg -P"; }
+    local left=()
+    for path in /etc/eni-agent /run/eni-agent /run/private/eni-agent; do
+        if box test -e "$path" -o -L "$path"; then left+=("$path"); fi
+    done
+    [ ${#left[@]} = 0 ] || fail "purge left ${left[*]}"
+    ok "dpkg -P: /etc/eni-agent, /run/eni-agent (and /run/private/eni-agent) gone"
 }

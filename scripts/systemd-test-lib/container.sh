@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by scripts/coexistence-test: a Debian root debootstrapped once and cached, an overlay
 # per run, and a container booted on it with systemd as PID 1 (the way scripts/systemd-test
 # does it). The caller defines `fail MESSAGE` and `ok MESSAGE`, sets `root`, `started` and

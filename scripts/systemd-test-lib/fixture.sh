@@ -1,9 +1,14 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by scripts/systemd-test: the container's stand-ins for the cloud and the image.
 #   eni-lab-links.service    veths with the sample state's MACs, eth0 addressed as DHCP would
 #                            (ordered before network.target, as a network manager is)
 #   eni-lab-imds.service     imds-sim on 100.100.100.200:80 with scripts/imds-state.json
 #   eni-lab-consumer.service a service ordered after network-online.target that records the
 #                            addresses it finds, as one that binds a secondary address would
+#   systemd-networkd-wait-online.service
+#                            the image's wait-online unit, in place of networkd's: wanted by
+#                            network-online.target only, as on a real image, so that it runs
+#                            only when something pulls that target in
 
 install_fixture() {
     local target=$1
@@ -74,6 +79,24 @@ ExecStart=/bin/sh -c 'ip -o addr show > /run/eni-lab-consumer.addrs'
 [Install]
 WantedBy=multi-user.target
 EOF
+    cat >"$units/systemd-networkd-wait-online.service" <<'EOF'
+[Unit]
+Description=test fixture: the image's wait-online unit (in place of systemd-networkd's)
+DefaultDependencies=no
+After=eni-lab-links.service
+Before=network-online.target shutdown.target
+Conflicts=shutdown.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+
+[Install]
+WantedBy=network-online.target
+EOF
+    mkdir -p "$units/network-online.target.wants"
+    ln -sf /etc/systemd/system/systemd-networkd-wait-online.service "$units/network-online.target.wants/"
     mkdir -p "$units/multi-user.target.wants"
     for unit in eni-lab-links eni-lab-imds eni-lab-consumer; do
         ln -sf "/etc/systemd/system/$unit.service" "$units/multi-user.target.wants/$unit.service"

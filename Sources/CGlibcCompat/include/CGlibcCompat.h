@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #ifndef ENI_AGENT_CGLIBCCOMPAT_H
 #define ENI_AGENT_CGLIBCCOMPAT_H
 

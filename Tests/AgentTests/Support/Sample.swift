@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Model
 
 /// An instance with `enis` ENIs in vSwitch 10.0.0.0/24 (eth0 primary, as DHCP left it), and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `eni-agent-fuzz`: built by `scripts/fuzz` with `--sanitize=fuzzer -DFUZZING`, it is a libFuzzer
 // binary running the target named by ENI_AGENT_FUZZ_TARGET. Built plainly (as `swift build`
 // does), it replays inputs: `eni-agent-fuzz TARGET FILE...`, exit 1 at the first that fails.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every reader of outside input, as a function of bytes that either returns or reports a broken
 // invariant. libFuzzer drives them (`scripts/fuzz`, through `eni-agent-fuzz`); `InputTests`
 // replays the committed corpus (`Tests/Fuzz/Corpus/<target>/`) through the same functions.
