@@ -121,16 +121,23 @@ public enum MetadataParser {
         return ParsedList(items, limit: limit) { item throws(MetadataParseError) in try prefix(item, family: family) }
     }
 
-    /// One delegated prefix of `family`, host bits cleared (`prefixList`).
-    public static func prefix(_ body: String, family: IPFamily) throws(MetadataParseError) -> IPPrefix {
+    /// A body that holds one `address/length` of `family` (host bits as written), with its text
+    /// for messages; `noun` names what was expected.
+    private static func prefixText(_ body: String, family: IPFamily, noun: String) throws(MetadataParseError) -> (String, IPPrefix) {
         try checkSize(body)
         let text = plainValue(body)
         guard text.contains("/"), let prefix = IPPrefix(text) else {
-            throw MetadataParseError("\(quoted(text)) is not a prefix")
+            throw MetadataParseError("\(quoted(text)) is not a \(noun)")
         }
         guard prefix.family == family else {
-            throw MetadataParseError("\(text) is not an \(family == .v4 ? "IPv4" : "IPv6") prefix")
+            throw MetadataParseError("\(text) is not an \(family == .v4 ? "IPv4" : "IPv6") \(noun)")
         }
+        return (text, prefix)
+    }
+
+    /// One delegated prefix of `family`, host bits cleared (`prefixList`).
+    public static func prefix(_ body: String, family: IPFamily) throws(MetadataParseError) -> IPPrefix {
+        let (text, prefix) = try prefixText(body, family: family, noun: "prefix")
         if let why = prefix.network.unusableDelegatedReason(in: nil) {
             throw MetadataParseError("\(text) is not a delegated prefix: \(why)")
         }
@@ -168,14 +175,7 @@ public enum MetadataParser {
     /// A subnet (`vswitch-cidr-block`, `vswitch-ipv6-cidr-block`) of the given family. Host bits
     /// are accepted and cleared: the network is what the planner needs. A /0 is no vSwitch.
     public static func cidr(_ body: String, family: IPFamily) throws(MetadataParseError) -> IPPrefix {
-        try checkSize(body)
-        let text = plainValue(body)
-        guard text.contains("/"), let prefix = IPPrefix(text) else {
-            throw MetadataParseError("\(quoted(text)) is not a CIDR block")
-        }
-        guard prefix.family == family else {
-            throw MetadataParseError("\(text) is not an \(family == .v4 ? "IPv4" : "IPv6") CIDR block")
-        }
+        let (text, prefix) = try prefixText(body, family: family, noun: "CIDR block")
         guard prefix.length > 0 else { throw MetadataParseError("\(text) has prefix length 0") }
         return prefix.network
     }
