@@ -104,8 +104,8 @@ public struct StateStore: Sendable {
     public func tryLock() throws(FileError) -> Lock? {
         try TextFile.makeDirectories(directory)
         // Read-only is enough for flock: a lock file that root's `--sync` created can be locked
-        // by the daemon's own user (the unit's `eni-agent`) too, if it may read it (whatever root's umask was; the
-        // chmod fails harmlessly on a file someone else owns).
+        // by the daemon's own user (the unit's `eni-agent`) too, if it may read it (whatever
+        // root's umask was; the chmod fails harmlessly on a file someone else owns).
         let fd = open(lockPath, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: lockPath, operation: "open", errno: errno) }
         _ = fchmod(fd, 0o644)
