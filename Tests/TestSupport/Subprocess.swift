@@ -95,17 +95,22 @@ public final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        out.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.outBuffer.append(data) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.withLock { self.errBuffer.append(data) }
-        }
         try process.run()
+        // A reader thread per stream, until end of file, not `readabilityHandler`: that is a
+        // Dispatch source left armed on the pipe after EOF, and freeing the pipe under it
+        // crashed libdispatch's manager thread (`_dispatch_event_loop_drain`) in a CI run.
+        for (pipe, isOut) in [(out, true), (err, false)] {
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread { [weak self] in
+                while true {
+                    let data = handle.availableData
+                    guard !data.isEmpty, let self else { return }
+                    self.lock.withLock {
+                        if isOut { self.outBuffer.append(data) } else { self.errBuffer.append(data) }
+                    }
+                }
+            }
+        }
     }
 
     public var pid: Int32 { process.processIdentifier }
