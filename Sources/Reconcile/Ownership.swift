@@ -27,7 +27,7 @@ public struct Ownership: Sendable, Hashable {
     public func intending(_ ops: [Op], macs: [Int32: MACAddress]) -> Ownership {
         var next = self
         for case .addAddress(let a) in ops { next.record(a, macs: macs) }
-        next.addresses.sort { ($0.ifindex, $0.address) < ($1.ifindex, $1.address) }
+        next.sortAddresses()
         return next
     }
 
