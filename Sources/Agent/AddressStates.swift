@@ -48,27 +48,18 @@ enum AddressStates {
             switch result.op {
             // Already there (EEXIST): whoever's it is, the snapshot had it or a race put it there.
             case .addAddress(let a) where result.outcome == .applied:
-                added.insert(AddressKey(a))
+                added.insert(a.key)
                 addedAddresses.append(a)
-            case .removeAddress(let a): removed.insert(AddressKey(a))
+            case .removeAddress(let a): removed.insert(a.key)
             default: break
             }
         }
         let owner = AddressOwnership(kernel: actual, ownership: ownership)
-        let after = Dictionary(grouping: actual.addresses.filter { !removed.contains(AddressKey($0)) && !added.contains(AddressKey($0)) }
+        let after = Dictionary(grouping: actual.addresses.filter { !removed.contains($0.key) && !added.contains($0.key) }
                                    + addedAddresses, by: \.ifindex)
         return managed.map { eni in
-            let entries = classify(wanted: eni.addresses, present: after[eni.ifindex] ?? []) { added.contains(AddressKey($0)) || owner.owns($0) }
+            let entries = classify(wanted: eni.addresses, present: after[eni.ifindex] ?? []) { added.contains($0.key) || owner.owns($0) }
             return ENIAddressStates(eni: eni.eni, counts: Dictionary(entries.map { ($0.state, 1) }, uniquingKeysWith: +))
-        }
-    }
-
-    private struct AddressKey: Hashable {
-        var ifindex: Int32
-        var address: IPAddress
-        init(_ a: Address) {
-            ifindex = a.ifindex
-            address = a.address
         }
     }
 }
