@@ -134,7 +134,11 @@ public actor SyncEngine {
 
         var report = cycle.report(read.outcome.confirmed(by: plan), plan: plan, results: results)
         report.unlistedNICs = Self.unlistedNICs(actual, read.network, config.plan)
-        report.addressStates = AddressStates.afterSync(managed: plan.managed, actual: actual, ownership: ownership, results: results)
+        // Only the metrics file shows them: no classification of every address each cycle
+        // where none is configured.
+        if config.metricsFile != nil {
+            report.addressStates = AddressStates.afterSync(managed: plan.managed, actual: actual, ownership: ownership, results: results)
+        }
         report = await finish(report, network: read.network, log: cycle.log)
         report.phases.persist = cycle.lap()
         return report

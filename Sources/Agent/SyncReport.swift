@@ -33,7 +33,8 @@ public struct SyncReport: Sendable, Codable {
     public var unlistedNICs: [String] = []
     /// Where the time went, in milliseconds.
     public var phases = Phases()
-    /// Each managed ENI's addresses by state as the sync left them (for the metrics).
+    /// Each managed ENI's addresses by state as the sync left them; empty unless a metrics
+    /// file is configured, the one reader.
     public var addressStates: [ENIAddressStates] = []
     /// The metadata HTTP requests of this sync's read by outcome (`ok`, `not_found`, …), a
     /// failed read's included.
