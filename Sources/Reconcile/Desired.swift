@@ -185,8 +185,8 @@ struct Desired {
         }
         if let slot {
             if routable { addRoutes(v4, v6, of: eni, on: link, slot: slot, config: config, ref: ref) }
-            addRules(v4 + v6, on: link, slot: slot, config: config, ref: ref)
-            addPrefixRules(prefixes, on: link, slot: slot, config: config, ref: ref)
+            addSourceRules((v4 + v6).map { (.host($0.address), "\($0.address)", nil) } + prefixes.map { ($0, "prefix \($0)", $0) },
+                           on: link, slot: slot, config: config, ref: ref)
             suppress.formUnion((v4 + v6 + prefixes).map(\.family))
         } else if routable {
             addPrimaryIPv6Default(v6, of: eni, on: link, actual: actual, ref: ref)
@@ -256,16 +256,19 @@ struct Desired {
         }
     }
 
-    /// Per address, a rule into each of the ENI's tables.
-    private mutating func addRules(_ prefixes: [IPPrefix], on link: Link, slot: Int32, config: PlanConfig, ref: ENIRef) {
+    /// Per source, a rule into each of the ENI's tables at that table's priority, so that
+    /// traffic from it leaves through the ENI: an address's own (`from` the host address), or a
+    /// delegated prefix's (a pod's, a NAT's; `prefix` set, for the `PREFIX` log field).
+    private mutating func addSourceRules(_ sources: [(from: IPPrefix, shown: String, prefix: IPPrefix?)], on link: Link, slot: Int32,
+                                         config: PlanConfig, ref: ENIRef) {
         let subnetTable = config.scheme.subnetTable(slot: slot)
         let defaultTable = config.scheme.defaultTable(slot: slot)
-        for prefix in prefixes {
-            let from = IPPrefix.host(prefix.address)
-            rules.append(Wanted(object: Rule(family: prefix.family, priority: subnetTable, source: from, table: subnetTable),
-                                reason: "traffic from \(prefix.address) to its vSwitch leaves through \(link.name)", eni: ref))
-            rules.append(Wanted(object: Rule(family: prefix.family, priority: defaultTable, source: from, table: defaultTable),
-                                reason: "traffic from \(prefix.address) leaves through \(link.name)", eni: ref))
+        for source in sources {
+            rules.append(Wanted(object: Rule(family: source.from.family, priority: subnetTable, source: source.from, table: subnetTable),
+                                reason: "traffic from \(source.shown) to its vSwitch leaves through \(link.name)", eni: ref,
+                                prefix: source.prefix))
+            rules.append(Wanted(object: Rule(family: source.from.family, priority: defaultTable, source: source.from, table: defaultTable),
+                                reason: "traffic from \(source.shown) leaves through \(link.name)", eni: ref, prefix: source.prefix))
         }
     }
 
@@ -297,19 +300,6 @@ struct Desired {
         }
         if skipped > 0 {
             notes.append(PlanNote(.warning, eni: ref, "\(eni.name): \(skipped) addresses of its IPv4 prefixes not configured: more than \(PrefixMode.maxAddressesPerENI)"))
-        }
-    }
-
-    /// Per delegated prefix, a rule into each of the ENI's tables at its address rules'
-    /// priorities: traffic from the prefix (a pod's, a NAT's) leaves through the ENI.
-    private mutating func addPrefixRules(_ prefixes: [IPPrefix], on link: Link, slot: Int32, config: PlanConfig, ref: ENIRef) {
-        let subnetTable = config.scheme.subnetTable(slot: slot)
-        let defaultTable = config.scheme.defaultTable(slot: slot)
-        for prefix in prefixes {
-            rules.append(Wanted(object: Rule(family: prefix.family, priority: subnetTable, source: prefix, table: subnetTable),
-                                reason: "traffic from prefix \(prefix) to its vSwitch leaves through \(link.name)", eni: ref, prefix: prefix))
-            rules.append(Wanted(object: Rule(family: prefix.family, priority: defaultTable, source: prefix, table: defaultTable),
-                                reason: "traffic from prefix \(prefix) leaves through \(link.name)", eni: ref, prefix: prefix))
         }
     }
 
