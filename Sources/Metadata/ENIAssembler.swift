@@ -146,10 +146,15 @@ public enum ENIAssembler {
             list(key, missingIsProblem: false, limit: MetadataLimits.prefixesPerENI) { body throws(MetadataParseError) in
                 var parsed = try MetadataParser.prefixList(body, family: family)
                 guard let vswitch else { return parsed }
-                parsed.rejected += parsed.items.compactMap { prefix in
-                    prefix.unusableDelegatedReason(in: vswitch).map { RejectedItem(item: "\(prefix)", problem: "\(prefix): \($0)") }
+                var inside: [IPPrefix] = []
+                for prefix in parsed.items {
+                    if let why = prefix.unusableDelegatedReason(in: vswitch) {
+                        parsed.rejected.append(RejectedItem(item: "\(prefix)", problem: "\(prefix): \(why)"))
+                    } else {
+                        inside.append(prefix)
+                    }
                 }
-                parsed.items.removeAll { $0.unusableDelegatedReason(in: vswitch) != nil }
+                parsed.items = inside
                 return parsed
             } ?? []
         }
